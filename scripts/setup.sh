@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# One-shot set-up on a fresh Debian 12 machine (run as root, or with sudo available).
+# Installs Debian packages (zbar, Tesseract with Vietnamese + English data, Chromium, fonts)
+# and a Python 3.11 virtualenv in .venv with the pinned packages of requirements.txt.
+# Idempotent: a second run only checks what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PKGS=(libzbar0 tesseract-ocr tesseract-ocr-eng tesseract-ocr-vie chromium fonts-dejavu-core fonts-liberation2 fonts-noto-core)
+SUDO=""
+if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${APT_PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null 2>&1 || PY=python3
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv with $PY"
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.requirements.sha256
+want=$(sha256sum requirements.txt | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup: installing Python packages (requirements.txt)"
+  .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+  echo "$want" > "$stamp"
+fi
+echo "setup: ready (.venv/bin/python, $(tesseract --version 2>&1 | head -1), $(chromium --version 2>/dev/null || echo 'no chromium'))"
