@@ -1,0 +1,300 @@
+"""Locate, decode and measure every QR symbol in one screenshot (SYMBOL-001..008 evidence).
+
+zxing-cpp is primary and finds all symbols; zbar and OpenCV Aruco read only the region each primary symbol occupies
+(whole image only when the primary found nothing). ECC/version/mask are cross-checked against our own reading of
+the two format-information copies (grid.py); disagreements are reported, never hidden.
+"""
+from __future__ import annotations
+
+import base64
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import decoders as D
+from . import grid as G
+from .load import LoadError, load_gray, source_name
+
+
+@dataclass
+class SymbolReport:
+    text: str | None = None
+    raw_bytes: bytes | None = None
+    decoders: dict[str, str | None] = field(default_factory=lambda: {n: None for n in D.DECODER_NAMES})
+    ecc: str | None = None
+    version: int | None = None
+    mask: int | None = None
+    mode: str | None = None
+    eci: bool | None = None
+    corners: list[list[float]] = field(default_factory=list)
+    orientation_deg: float | None = None
+    module_px: float | None = None
+    quiet_zone_modules: int | None = None
+    quiet_zone_clipped: bool = False  # the measurement reached the image edge (the value is a lower bound)
+    polarity: str | None = None
+    symbol_contrast: float | None = None
+    wcag_contrast: float | None = None
+    dark_luma: float | None = None
+    light_luma: float | None = None
+    size_px: float | None = None
+    size_mm: float | None = None
+    uec: float | None = None
+    grid: dict[str, Any] = field(default_factory=dict)
+    disagreements: list[str] = field(default_factory=list)
+    metadata_source: str | None = None  # "zxing-cpp" or "format-info grid read"
+    segments: list[dict[str, Any]] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        raw = self.raw_bytes
+        d["raw_bytes"] = raw.hex() if raw is not None else None
+        d["raw_bytes_b64"] = base64.b64encode(raw).decode("ascii") if raw is not None else None
+        return _json_safe(d)
+
+
+@dataclass
+class ImageAnalysis:
+    name: str
+    width: int | None = None
+    height: int | None = None
+    error: str | None = None
+    error_vi: str | None = None
+    symbols: list[SymbolReport] = field(default_factory=list)
+    gray: np.ndarray | None = field(default=None, repr=False)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    decoders_run: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _json_safe({
+            "name": self.name, "width": self.width, "height": self.height, "error": self.error,
+            "error_vi": self.error_vi, "symbols": [s.to_dict() for s in self.symbols],
+            "timings_ms": self.timings_ms, "decoders_run": list(self.decoders_run),
+        })
+
+
+def _json_safe(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {str(k): _json_safe(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_json_safe(x) for x in v]
+    if isinstance(v, (bytes, bytearray)):
+        return bytes(v).hex()
+    if isinstance(v, np.ndarray):
+        return _json_safe(v.tolist())
+    if isinstance(v, (np.floating, float)):
+        f = float(v)
+        return f if math.isfinite(f) else None
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v
+
+
+def _region(gray: np.ndarray, corners: np.ndarray, margin_frac: float = 0.3) -> tuple[np.ndarray, int, int]:
+    h, w = gray.shape[:2]
+    side = float(np.mean([np.linalg.norm(corners[i] - corners[(i + 1) % 4]) for i in range(4)]))
+    m = side * margin_frac + 8
+    x0 = int(max(0, math.floor(corners[:, 0].min() - m)))
+    y0 = int(max(0, math.floor(corners[:, 1].min() - m)))
+    x1 = int(min(w, math.ceil(corners[:, 0].max() + m)))
+    y1 = int(min(h, math.ceil(corners[:, 1].max() + m)))
+    return np.ascontiguousarray(gray[y0:y1, x0:x1]), x0, y0
+
+
+def _centre(c: np.ndarray) -> np.ndarray:
+    return np.asarray(c, np.float64).reshape(-1, 2).mean(axis=0)
+
+
+def _pick(hits: list[D.Hit], centre: np.ndarray, radius: float) -> D.Hit | None:
+    best, bd = None, radius
+    for h in hits:
+        d = float(np.linalg.norm(_centre(h.corners) - centre))
+        if d <= bd:
+            best, bd = h, d
+    return best
+
+
+def _orientation(corners: np.ndarray) -> float:
+    v = corners[1] - corners[0]
+    return round(math.degrees(math.atan2(v[1], v[0])), 1)
+
+
+def _fill_from_grid(rep: SymbolReport, gray: np.ndarray, gr: G.GridRead | None, ppi: float | None,
+                    timings: dict[str, float]) -> None:
+    if gr is None:
+        rep.grid = {"ecc": None, "mask": None, "version": None, "confident": False, "hamming": None}
+        return
+    rep.grid = dict(gr.format)
+    rep.grid["modules"] = gr.n
+    rep.grid["mirrored"] = gr.mirrored
+    t = time.perf_counter()
+    m = G.measure(gray, gr)
+    timings["measure"] = timings.get("measure", 0.0) + (time.perf_counter() - t) * 1000
+    rep.module_px = round(m["module_px"], 3)
+    rep.size_px = round(m["size_px"], 1)
+    rep.size_mm = round(m["size_px"] / ppi * 25.4, 2) if ppi else None
+    rep.quiet_zone_modules = m["quiet_zone_modules"]
+    rep.quiet_zone_clipped = m["quiet_zone_clipped"]
+    rep.polarity = m["polarity"]
+    rep.dark_luma = round(m["dark_luma"], 1)
+    rep.light_luma = round(m["light_luma"], 1)
+    rep.symbol_contrast = round(m["symbol_contrast"], 4)
+    rep.wcag_contrast = round(m["wcag_contrast"], 3)
+
+
+def analyse_image(source: Any, *, ppi: float | None = None, max_pixels: int = 40_000_000,
+                  name: str | None = None) -> ImageAnalysis:
+    """Locate, decode and measure every QR symbol in one image. Never raises: problems go to `.error`."""
+    t_all = time.perf_counter()
+    nm = source_name(source, name)
+    an = ImageAnalysis(name=nm)
+    try:
+        _analyse(source, an, ppi, max_pixels)
+    except LoadError as exc:
+        an.error, an.error_vi = exc.en, exc.vi
+    except Exception as exc:  # noqa: BLE001 - last line of defence: report, never raise
+        an.error = f"{nm}: internal error while analysing the image ({type(exc).__name__}: {exc})"
+        an.error_vi = f"{nm}: lỗi nội bộ khi phân tích ảnh ({type(exc).__name__}: {exc})"
+    an.timings_ms["total"] = round((time.perf_counter() - t_all) * 1000, 2)
+    an.timings_ms = {k: round(v, 2) for k, v in an.timings_ms.items()}
+    return an
+
+
+def _analyse(source: Any, an: ImageAnalysis, ppi: float | None, max_pixels: int) -> None:
+    tm = an.timings_ms
+    if ppi is not None and not (isinstance(ppi, (int, float)) and math.isfinite(ppi) and ppi > 0):
+        ppi = None
+    t = time.perf_counter()
+    gray = load_gray(source, an.name, max_pixels)
+    tm["load"] = (time.perf_counter() - t) * 1000
+    an.gray = gray
+    an.height, an.width = int(gray.shape[0]), int(gray.shape[1])
+    avail = D.available()
+
+    t = time.perf_counter()
+    results = D.zxing_read(gray)
+    tm["zxing-cpp"] = (time.perf_counter() - t) * 1000
+    an.decoders_run.append(D.ZXING)
+    for k in (D.ZBAR, D.OPENCV):
+        if avail[k]:
+            an.decoders_run.append(k)
+            tm[k] = 0.0
+    tm["grid"] = 0.0
+    tm["measure"] = 0.0
+
+    for r in results:
+        rep = SymbolReport()
+        corners = D.zxing_corners(r)
+        rep.text = r.text
+        rep.raw_bytes = bytes(r.bytes)
+        rep.decoders[D.ZXING] = r.text
+        rep.ecc = r.ec_level or None
+        ex = dict(r.extra or {})
+        try:
+            rep.version = int(ex.get("Version")) if ex.get("Version") not in (None, "") else None
+        except (TypeError, ValueError):
+            rep.version = None
+        rep.mask = int(ex["DataMask"]) if isinstance(ex.get("DataMask"), (int, float)) else None
+        rep.uec = float(ex["UEC"]) if isinstance(ex.get("UEC"), (int, float)) else None
+        rep.orientation_deg = float(r.orientation)
+        rep.corners = [[float(x), float(y)] for x, y in corners]
+        rep.metadata_source = D.ZXING
+        hint = 17 + 4 * rep.version if rep.version else None
+
+        t = time.perf_counter()
+        gr = G.read_grid(gray, corners, hint_modules=hint)
+        tm["grid"] += (time.perf_counter() - t) * 1000
+        _fill_from_grid(rep, gray, gr, ppi, tm)
+        if gr is not None and rep.ecc and rep.mask is not None:
+            t = time.perf_counter()
+            md = G.read_modes(gr.grid, rep.ecc, rep.mask, rep.raw_bytes)
+            tm["grid"] += (time.perf_counter() - t) * 1000
+            if md is not None:
+                rep.mode, rep.eci, rep.segments = md["mode"], md["eci"], md["segments"]
+
+        _secondaries(gray, corners, rep, avail, tm)
+        _disagreements(rep)
+        an.symbols.append(rep)
+
+    if not results:
+        _fallback(gray, an, avail, ppi, tm)
+
+
+def _secondaries(gray: np.ndarray, corners: np.ndarray, rep: SymbolReport, avail: dict[str, bool],
+                 tm: dict[str, float]) -> None:
+    crop, x0, y0 = _region(gray, corners)
+    centre = _centre(corners) - np.array([x0, y0])
+    side = float(np.mean([np.linalg.norm(corners[i] - corners[(i + 1) % 4]) for i in range(4)]))
+    for name, fn in ((D.ZBAR, D.zbar_read), (D.OPENCV, D.opencv_read)):
+        if not avail[name]:
+            continue
+        t = time.perf_counter()
+        hit = _pick(fn(crop), centre, side * 0.5)
+        tm[name] += (time.perf_counter() - t) * 1000
+        rep.decoders[name] = hit.text if hit is not None else None
+
+
+def _disagreements(rep: SymbolReport) -> None:
+    g = rep.grid or {}
+    if g.get("confident"):
+        for key in ("ecc", "version", "mask"):
+            mine, theirs = g.get(key), getattr(rep, key)
+            if theirs is not None and mine is not None and mine != theirs:
+                rep.disagreements.append(f"{key}: zxing-cpp says {theirs}, format-info grid read says {mine}")
+    if rep.text is not None:
+        for name in (D.ZBAR, D.OPENCV):
+            other = rep.decoders.get(name)
+            if other is not None and other != rep.text:
+                rep.disagreements.append(f"text: {name} reads {other!r}, zxing-cpp reads {rep.text!r}")
+
+
+def _fallback(gray: np.ndarray, an: ImageAnalysis, avail: dict[str, bool], ppi: float | None,
+              tm: dict[str, float]) -> None:
+    """zxing-cpp found nothing: give the secondaries the whole image and report what they read."""
+    hits: list[D.Hit] = []
+    for name, fn in ((D.ZBAR, D.zbar_read), (D.OPENCV, D.opencv_read)):
+        if not avail[name]:
+            continue
+        t = time.perf_counter()
+        hits += fn(gray)
+        tm[name] += (time.perf_counter() - t) * 1000
+    groups: list[list[D.Hit]] = []
+    for h in hits:
+        c = _centre(h.corners)
+        for g in groups:
+            side = float(np.linalg.norm(g[0].corners[0] - g[0].corners[1]))
+            if np.linalg.norm(_centre(g[0].corners) - c) < max(side * 0.5, 10):
+                g.append(h)
+                break
+        else:
+            groups.append([h])
+    for g in groups:
+        rep = SymbolReport()
+        for h in g:
+            rep.decoders[h.decoder] = h.text
+        first = next((h for h in g if h.decoder == D.OPENCV), g[0])
+        rep.text = first.text
+        rep.raw_bytes = first.raw
+        t = time.perf_counter()
+        gr = G.read_grid(gray, first.corners)
+        tm["grid"] += (time.perf_counter() - t) * 1000
+        _fill_from_grid(rep, gray, gr, ppi, tm)
+        if gr is not None:
+            rep.corners = [[float(x), float(y)] for x, y in gr.corners]
+            rep.orientation_deg = _orientation(gr.corners)
+            if gr.format.get("confident"):
+                rep.ecc, rep.mask, rep.version = gr.format["ecc"], gr.format["mask"], gr.format["version"]
+                rep.metadata_source = "format-info grid read"
+                md = G.read_modes(gr.grid, rep.ecc, rep.mask, rep.raw_bytes)
+                if md is not None:
+                    rep.mode, rep.eci, rep.segments = md["mode"], md["eci"], md["segments"]
+        else:
+            rep.corners = [[float(x), float(y)] for x, y in first.corners]
+        texts = {h.decoder: h.text for h in g}
+        if len(set(texts.values())) > 1:
+            rep.disagreements.append("text: " + ", ".join(f"{k} reads {v!r}" for k, v in texts.items()))
+        an.symbols.append(rep)

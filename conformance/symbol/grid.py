@@ -1,0 +1,524 @@
+"""Independent QR module-grid reader (shared research tech.md, Appendix A).
+
+Given a decoder's four outer corners, it estimates the module count from the timing patterns, samples the module
+grid through a homography, orients it by the finder patterns, reads both BCH-protected format-information copies
+(ISO/IEC 18004 §7.9) and, when asked, unmasks the data region and parses the data segments' mode indicators.
+It also measures module size, quiet zone, polarity and contrast from the same homography.
+
+Nothing here trusts a decoder's metadata: the ECC level, mask and version come from the pixels.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+from segno import consts as _sc
+
+ECC_BITS = {"L": 0b01, "M": 0b00, "Q": 0b11, "H": 0b10}
+_BITS_ECC = {v: k for k, v in ECC_BITS.items()}
+_ECC_CONST = {"L": _sc.ERROR_LEVEL_L, "M": _sc.ERROR_LEVEL_M, "Q": _sc.ERROR_LEVEL_Q, "H": _sc.ERROR_LEVEL_H}
+FORMAT_XOR = 0x5412
+FORMAT_GEN = 0x537
+QUIET_ZONE_CAP = 10
+
+
+def _bch_format(data5: int) -> int:
+    v = data5 << 10
+    for i in range(14, 9, -1):
+        if v & (1 << i):
+            v ^= FORMAT_GEN << (i - 10)
+    return ((data5 << 10) | v) ^ FORMAT_XOR
+
+
+# (codeword, ecc, mask) for the 32 valid format-information words
+FORMAT_WORDS: list[tuple[int, str, int]] = [
+    (_bch_format((ECC_BITS[e] << 3) | m), e, m) for e in "LMQH" for m in range(8)
+]
+
+
+def decode_format_word(bits: int) -> tuple[str, int, int]:
+    """Nearest valid format word -> (ecc, mask, hamming distance)."""
+    best = min(FORMAT_WORDS, key=lambda w: bin(w[0] ^ bits).count("1"))
+    return best[1], best[2], bin(best[0] ^ bits).count("1")
+
+
+def format_bits(grid: np.ndarray) -> tuple[int, int]:
+    """The two raw 15-bit format copies (MSB first) from an upright grid (True = dark), zxing reading order."""
+    n = grid.shape[0]
+
+    def g(x: int, y: int) -> int:  # x = column, y = row
+        return 1 if grid[y, x] else 0
+
+    b1 = 0
+    for x in list(range(6)) + [7, 8]:
+        b1 = (b1 << 1) | g(x, 8)
+    b1 = (b1 << 1) | g(8, 7)
+    for y in range(5, -1, -1):
+        b1 = (b1 << 1) | g(8, y)
+    b2 = 0
+    for y in range(n - 1, n - 8, -1):
+        b2 = (b2 << 1) | g(8, y)
+    for x in range(n - 8, n):
+        b2 = (b2 << 1) | g(x, 8)
+    return b1, b2
+
+
+def read_format(grid: np.ndarray) -> dict[str, Any]:
+    """ECC level, mask and version from an upright module grid; `confident` per the Appendix A rule."""
+    n = int(grid.shape[0])
+    b1, b2 = format_bits(grid)
+    e1, m1, h1 = decode_format_word(b1)
+    e2, m2, h2 = decode_format_word(b2)
+    if h1 <= h2:
+        ecc, mask = e1, m1
+    else:
+        ecc, mask = e2, m2
+    version = (n - 17) // 4 if (n - 17) % 4 == 0 and 21 <= n <= 177 else None
+    confident = (e1, m1) == (e2, m2) and min(h1, h2) <= 1 and version is not None
+    return {"ecc": ecc, "mask": mask, "version": version, "confident": bool(confident), "hamming": [h1, h2]}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Function patterns, data placement, segment parsing
+# ---------------------------------------------------------------------------------------------------------------
+
+_FINDER = np.ones((7, 7), bool)
+_FINDER[1:6, 1:6] = False
+_FINDER[2:5, 2:5] = True
+
+
+def function_mask(version: int) -> np.ndarray:
+    n = 17 + 4 * version
+    f = np.zeros((n, n), bool)
+    f[:9, :9] = True
+    f[:9, n - 8:] = True
+    f[n - 8:, :9] = True
+    f[6, :] = True
+    f[:, 6] = True
+    if version >= 2:
+        pos = _sc.ALIGNMENT_POS[version - 2]
+        for r in pos:
+            for c in pos:
+                if (r, c) in ((pos[0], pos[0]), (pos[0], pos[-1]), (pos[-1], pos[0])):
+                    continue
+                f[r - 2:r + 3, c - 2:c + 3] = True
+    if version >= 7:
+        f[:6, n - 11:n - 8] = True
+        f[n - 11:n - 8, :6] = True
+    return f
+
+
+_MASKS = [
+    lambda i, j: (i + j) % 2 == 0,
+    lambda i, j: i % 2 == 0,
+    lambda i, j: j % 3 == 0,
+    lambda i, j: (i + j) % 3 == 0,
+    lambda i, j: (i // 2 + j // 3) % 2 == 0,
+    lambda i, j: (i * j) % 2 + (i * j) % 3 == 0,
+    lambda i, j: ((i * j) % 2 + (i * j) % 3) % 2 == 0,
+    lambda i, j: ((i + j) % 2 + (i * j) % 3) % 2 == 0,
+]
+
+
+def read_codewords(grid: np.ndarray, mask: int) -> list[int]:
+    """All codewords (interleaved order) from an upright grid, unmasked with `mask`."""
+    n = grid.shape[0]
+    version = (n - 17) // 4
+    func = function_mask(version)
+    ii, jj = np.indices((n, n))
+    unmasked = grid ^ _MASKS[mask](ii, jj)
+    bits: list[int] = []
+    for right in range(n - 1, 0, -2):
+        if right <= 6:
+            right -= 1
+        upwards0 = (right & 2) == 0
+        for vertical in range(n):
+            for z in (0, 1):
+                j = right - z
+                upwards = upwards0 ^ (j < 6)
+                i = (n - 1 - vertical) if upwards else vertical
+                if not func[i, j]:
+                    bits.append(1 if unmasked[i, j] else 0)
+    out = []
+    for k in range(0, len(bits) - 7, 8):
+        v = 0
+        for b in bits[k:k + 8]:
+            v = (v << 1) | b
+        out.append(v)
+    return out
+
+
+def data_codewords(codewords: list[int], version: int, ecc: str) -> list[int]:
+    """De-interleave the data codewords (ISO/IEC 18004 §7.6) for this version and ECC level."""
+    sizes: list[int] = []
+    for ec in _sc.ECC[version][_ECC_CONST[ecc]]:
+        sizes += [ec.num_data] * ec.num_blocks
+    blocks: list[list[int]] = [[] for _ in sizes]
+    k = 0
+    for i in range(max(sizes)):
+        for b, size in enumerate(sizes):
+            if i < size:
+                blocks[b].append(codewords[k])
+                k += 1
+    return [c for b in blocks for c in b]
+
+
+_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+_MODE_NAMES = {0x1: "numeric", 0x2: "alphanumeric", 0x4: "byte", 0x8: "kanji", 0xD: "hanzi"}
+_CC_BITS = {0x1: (10, 12, 14), 0x2: (9, 11, 13), 0x4: (8, 16, 16), 0x8: (8, 10, 12), 0xD: (8, 10, 12)}
+
+
+class _Bits:
+    def __init__(self, data: list[int]):
+        self.data = data
+        self.pos = 0
+        self.total = len(data) * 8
+
+    def left(self) -> int:
+        return self.total - self.pos
+
+    def read(self, n: int) -> int:
+        if n > self.left():
+            raise ValueError("bit stream ended inside a segment")
+        v = 0
+        for _ in range(n):
+            byte = self.data[self.pos >> 3]
+            v = (v << 1) | ((byte >> (7 - (self.pos & 7))) & 1)
+            self.pos += 1
+        return v
+
+
+def parse_segments(data: list[int], version: int) -> dict[str, Any]:
+    """Parse the data bit stream into segments: [{mode, count, payload(bytes)}], plus eci designators."""
+    vr = 0 if version <= 9 else (1 if version <= 26 else 2)
+    bs = _Bits(data)
+    segments: list[dict[str, Any]] = []
+    ecis: list[int] = []
+    while bs.left() >= 4:
+        mode = bs.read(4)
+        if mode == 0:
+            break
+        if mode == 0x7:  # ECI
+            first = bs.read(8)
+            if first & 0x80 == 0:
+                ecis.append(first)
+            elif first & 0xC0 == 0x80:
+                ecis.append(((first & 0x3F) << 8) | bs.read(8))
+            elif first & 0xE0 == 0xC0:
+                ecis.append(((first & 0x1F) << 16) | bs.read(16))
+            else:
+                raise ValueError("invalid ECI designator")
+            continue
+        if mode == 0x3:  # structured append
+            bs.read(16)
+            segments.append({"mode": "structured-append", "count": 0, "payload": b""})
+            continue
+        if mode == 0x5:
+            segments.append({"mode": "fnc1", "count": 0, "payload": b""})
+            continue
+        if mode == 0x9:
+            bs.read(8)
+            segments.append({"mode": "fnc1", "count": 0, "payload": b""})
+            continue
+        if mode not in _MODE_NAMES:
+            raise ValueError(f"invalid mode indicator {mode:04b}")
+        if mode == 0xD:
+            bs.read(4)  # GB 2312 subset indicator
+        count = bs.read(_CC_BITS[mode][vr])
+        out = bytearray()
+        if mode == 0x1:
+            c = count
+            while c >= 3:
+                v = bs.read(10)
+                if v > 999:
+                    raise ValueError("invalid numeric group")
+                out += f"{v:03d}".encode()
+                c -= 3
+            if c == 2:
+                v = bs.read(7)
+                if v > 99:
+                    raise ValueError("invalid numeric group")
+                out += f"{v:02d}".encode()
+            elif c == 1:
+                v = bs.read(4)
+                if v > 9:
+                    raise ValueError("invalid numeric group")
+                out += f"{v:d}".encode()
+        elif mode == 0x2:
+            c = count
+            while c >= 2:
+                v = bs.read(11)
+                if v >= 45 * 45:
+                    raise ValueError("invalid alphanumeric pair")
+                out += (_ALNUM[v // 45] + _ALNUM[v % 45]).encode()
+                c -= 2
+            if c == 1:
+                v = bs.read(6)
+                if v >= 45:
+                    raise ValueError("invalid alphanumeric character")
+                out += _ALNUM[v].encode()
+        elif mode == 0x4:
+            for _ in range(count):
+                out.append(bs.read(8))
+        else:  # kanji / hanzi: 13 bits per character (payload kept as the 13-bit values, big-endian pairs)
+            for _ in range(count):
+                v = bs.read(13)
+                out += v.to_bytes(2, "big")
+        segments.append({"mode": _MODE_NAMES[mode], "count": count, "payload": bytes(out)})
+    return {"segments": segments, "ecis": ecis}
+
+
+def summarise_modes(segments: list[dict[str, Any]]) -> str | None:
+    modes = {s["mode"] for s in segments if s["mode"] in _MODE_NAMES.values()}
+    if not modes:
+        return None
+    return modes.pop() if len(modes) == 1 else "mixed"
+
+
+def read_modes(grid: np.ndarray, ecc: str, mask: int, raw: bytes | None = None) -> dict[str, Any] | None:
+    """Mode(s) and ECI use of the data segments, or None when the grid cannot be parsed consistently.
+
+    When the decoder's raw bytes are known, the parse is only accepted if the numeric/alphanumeric/byte segments
+    reproduce them exactly (no error correction is attempted here).
+    """
+    try:
+        n = grid.shape[0]
+        version = (n - 17) // 4
+        cws = read_codewords(grid, mask)
+        data = data_codewords(cws, version, ecc)
+        parsed = parse_segments(data, version)
+    except Exception:  # noqa: BLE001 - a garbled grid is an expected outcome, not an error
+        return None
+    segs = parsed["segments"]
+    if not segs:
+        return None
+    if raw is not None and all(s["mode"] in ("numeric", "alphanumeric", "byte", "fnc1", "structured-append")
+                               for s in segs):
+        if b"".join(s["payload"] for s in segs) != raw:
+            return None
+    return {
+        "mode": summarise_modes(segs),
+        "eci": bool(parsed["ecis"]),
+        "eci_designators": parsed["ecis"],
+        "segments": [{"mode": s["mode"], "count": s["count"]} for s in segs],
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Sampling from an image
+# ---------------------------------------------------------------------------------------------------------------
+
+def _otsu(values: np.ndarray) -> float:
+    v = np.clip(values, 0, 255).astype(np.uint8).reshape(1, -1)
+    if v.size == 0:
+        return 127.0
+    t, _ = cv2.threshold(v, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return float(t)
+
+
+def _homography(corners: np.ndarray, n: float) -> np.ndarray:
+    src = np.array([[0, 0], [n, 0], [n, n], [0, n]], np.float32)
+    return cv2.getPerspectiveTransform(src, corners.astype(np.float32))
+
+
+def _project(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Module coordinates (x=col, y=row) -> pixel-centre image coordinates."""
+    p = cv2.perspectiveTransform(pts.reshape(-1, 1, 2).astype(np.float64), h).reshape(-1, 2)
+    return p - 0.5  # corners are pixel-edge coordinates; remap samples at pixel centres
+
+
+def _sample(img: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Bilinear samples (float32) at image points; NaN outside the image."""
+    n = xy.shape[0]
+    if n == 0:
+        return np.zeros(0, np.float32)
+    out = np.empty(n, np.float32)
+    hgt, wid = img.shape[:2]
+    inside = (xy[:, 0] >= -0.5) & (xy[:, 0] <= wid - 0.5) & (xy[:, 1] >= -0.5) & (xy[:, 1] <= hgt - 0.5)
+    step = 30000
+    for s in range(0, n, step):
+        chunk = xy[s:s + step].astype(np.float32)
+        mx = np.ascontiguousarray(chunk[:, 0].reshape(1, -1))
+        my = np.ascontiguousarray(chunk[:, 1].reshape(1, -1))
+        out[s:s + step] = cv2.remap(img, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).reshape(-1)
+    out[~inside] = np.nan
+    return out
+
+
+@dataclass
+class GridRead:
+    n: int
+    grid: np.ndarray  # upright logical grid, True = dark module (symbol sense)
+    corners: np.ndarray  # 4x2 outer corners in symbol order TL, TR, BR, BL (pixel-edge coordinates)
+    homography: np.ndarray
+    luma: np.ndarray  # unblurred luma at module centres, upright order
+    inverted: bool  # light-on-dark
+    mirrored: bool
+    timing_score: float
+    finder_score: float
+    format: dict[str, Any] = field(default_factory=dict)
+
+
+_CANDIDATES = np.arange(21, 178, 4)
+
+
+def estimate_modules(blur: np.ndarray, corners: np.ndarray, hint: int | None = None) -> tuple[int, int, float]:
+    """Best (module count N, corner rotation k, timing alternation score) from the timing patterns."""
+    # global threshold from a dense sampling of the quad
+    uv = (np.stack(np.meshgrid(np.linspace(0.02, 0.98, 48), np.linspace(0.02, 0.98, 48)), -1).reshape(-1, 2))
+    best = (0, 0, -1.0)
+    for k in range(4):
+        c = np.roll(corners, -k, axis=0)
+        h1 = _homography(c, 1.0)
+        t = _otsu(_sample(blur, _project(h1, uv)))
+        pts, spans = [], []
+        for n in _CANDIDATES:
+            idx = np.arange(8, n - 8) + 0.5
+            row = np.stack([idx, np.full_like(idx, 6.5)], 1)
+            col = np.stack([np.full_like(idx, 6.5), idx], 1)
+            pts.append(np.concatenate([row, col]) / n)
+            spans.append(len(idx))
+        allpts = np.concatenate(pts)
+        vals = _sample(blur, _project(h1, allpts))
+        pos = 0
+        for n, ln in zip(_CANDIDATES, spans):
+            v = vals[pos:pos + 2 * ln]
+            pos += 2 * ln
+            if np.isnan(v).any():
+                continue
+            d = v <= t
+            r, cc = d[:ln], d[ln:]
+            alt = (np.count_nonzero(r[1:] != r[:-1]) + np.count_nonzero(cc[1:] != cc[:-1])) / (2 * (ln - 1))
+            # expected phase: timing module 8 has the same colour as the finder's outer ring
+            score = alt
+            if score > best[2] + 1e-9 or (hint is not None and n == hint and score >= best[2] - 1e-9):
+                best = (int(n), k, float(score))
+    return best
+
+
+def _dihedral(g: np.ndarray, t: int) -> np.ndarray:
+    out = np.rot90(g, t % 4)
+    return out.T if t >= 4 else out
+
+
+def _finder_score(g: np.ndarray) -> float:
+    n = g.shape[0]
+    s = (np.count_nonzero(g[:7, :7] == _FINDER) + np.count_nonzero(g[:7, n - 7:] == _FINDER)
+         + np.count_nonzero(g[n - 7:, :7] == _FINDER))
+    sep = np.concatenate([g[7, :8], g[:8, 7], g[7, n - 8:], g[:8, n - 8], g[n - 8, :8], g[n - 8:, 7]])
+    s += np.count_nonzero(~sep)
+    return s / (3 * 49 + sep.size)
+
+
+def read_grid(gray: np.ndarray, corners, hint_modules: int | None = None) -> GridRead | None:
+    """Sample the module grid inside `corners` (any order of the 4 outer corners) and read its format info."""
+    corners = np.asarray(corners, np.float64).reshape(4, 2)
+    side = float(np.mean([np.linalg.norm(corners[i] - corners[(i + 1) % 4]) for i in range(4)]))
+    if not np.isfinite(side) or side < 10:
+        return None
+    hgt, wid = gray.shape[:2]
+    # work on a crop around the quad (plus margin for the quiet zone)
+    m = side * 0.6 + 4
+    x0 = int(max(0, np.floor(corners[:, 0].min() - m)))
+    y0 = int(max(0, np.floor(corners[:, 1].min() - m)))
+    x1 = int(min(wid, np.ceil(corners[:, 0].max() + m)))
+    y1 = int(min(hgt, np.ceil(corners[:, 1].max() + m)))
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return None
+    crop = np.ascontiguousarray(gray[y0:y1, x0:x1])
+    blur = cv2.blur(crop, (3, 3))
+    local = corners - np.array([x0, y0], np.float64)
+    n, k, tscore = estimate_modules(blur, local, hint_modules)
+    if n == 0:
+        return None
+    c = np.roll(local, -k, axis=0)
+    h = _homography(c, float(n))
+    centres = (np.stack(np.meshgrid(np.arange(n), np.arange(n)), -1).reshape(-1, 2) + 0.5)
+    pts = _project(h, centres)
+    vb = _sample(blur, pts)
+    if np.isnan(vb).any():
+        return None
+    vb = vb.reshape(n, n)
+    luma = _sample(crop, pts).reshape(n, n)
+    t = _otsu(vb)
+    dark = vb <= t
+    best = (-1.0, 0, False)
+    for tr in range(8):
+        for inv in (False, True):
+            g = _dihedral(dark ^ inv, tr)
+            s = _finder_score(g)
+            if s > best[0] + 1e-9:
+                best = (s, tr, inv)
+    fscore, tr, inv = best
+    grid = _dihedral(dark ^ inv, tr)
+    luma_u = _dihedral(luma, tr)
+    # corners in symbol order: transform the module-space corners the same way the grid was transformed
+    idx = np.arange(n * n).reshape(n, n)
+    t_idx = _dihedral(idx, tr)
+    src_of = {"TL": t_idx[0, 0], "TR": t_idx[0, -1], "BR": t_idx[-1, -1], "BL": t_idx[-1, 0]}
+    mod_corner = {}
+    for key, flat in src_of.items():
+        r, cc = divmod(int(flat), n)
+        mod_corner[key] = (float(cc + (1 if cc == n - 1 else 0)), float(r + (1 if r == n - 1 else 0)))
+    sym = np.array([mod_corner[kk] for kk in ("TL", "TR", "BR", "BL")], np.float64)
+    img_c = cv2.perspectiveTransform(sym.reshape(-1, 1, 2), h).reshape(-1, 2) + np.array([x0, y0])
+    fmt = read_format(grid)
+    hfull = _homography(img_c, float(n))
+    return GridRead(n=n, grid=grid, corners=img_c, homography=hfull, luma=luma_u, inverted=bool(inv),
+                    mirrored=tr >= 4, timing_score=tscore, finder_score=fscore, format=fmt)
+
+
+def _lin(v: float) -> float:
+    c = max(0.0, min(1.0, v / 255.0))
+    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def measure(gray: np.ndarray, gr: GridRead, cap: int = QUIET_ZONE_CAP) -> dict[str, Any]:
+    """Module size, quiet zone, polarity and contrast measured through the grid's homography."""
+    n = gr.n
+    c = gr.corners
+    sides = [float(np.linalg.norm(c[i] - c[(i + 1) % 4])) for i in range(4)]
+    module_px = float(np.mean(sides)) / n
+    dark_vals = gr.luma[gr.grid]
+    light_vals = gr.luma[~gr.grid]
+    dl = float(np.median(dark_vals)) if dark_vals.size else float("nan")
+    ll = float(np.median(light_vals)) if light_vals.size else float("nan")
+    polarity = "dark-on-light" if dl <= ll else "light-on-dark"
+    lo, hi = min(dl, ll), max(dl, ll)
+    llo, lhi = _lin(lo), _lin(hi)
+    sc = lhi - llo
+    wcag = (lhi + 0.05) / (llo + 0.05)
+    mid = (lo + hi) / 2.0
+    # quiet zone: rings of 1..cap modules outward, until < 98 % of samples look like the symbol's light modules
+    qz = 0
+    clipped = False
+    hgt, wid = gray.shape[:2]
+    for k in range(1, cap + 1):
+        a = np.arange(-k, n + k) + 0.5
+        top = np.stack([a, np.full_like(a, -k + 0.5)], 1)
+        bot = np.stack([a, np.full_like(a, n + k - 0.5)], 1)
+        b = np.arange(-k + 1, n + k - 1) + 0.5
+        left = np.stack([np.full_like(b, -k + 0.5), b], 1)
+        right = np.stack([np.full_like(b, n + k - 0.5), b], 1)
+        pts = _project(gr.homography, np.concatenate([top, bot, left, right]))
+        if ((pts[:, 0] < 0) | (pts[:, 1] < 0) | (pts[:, 0] > wid - 1) | (pts[:, 1] > hgt - 1)).any():
+            clipped = True
+            break
+        v = _sample(gray, pts)
+        light = (v > mid) if polarity == "dark-on-light" else (v < mid)
+        if np.count_nonzero(light) < 0.98 * v.size:
+            break
+        qz = k
+    return {
+        "module_px": module_px,
+        "size_px": float(np.mean(sides)),
+        "quiet_zone_modules": qz,
+        "quiet_zone_clipped": clipped,
+        "polarity": polarity,
+        "dark_luma": lo,
+        "light_luma": hi,
+        "symbol_contrast": float(sc),
+        "wcag_contrast": float(wcag),
+    }
