@@ -1,7 +1,8 @@
 """Plain data types shared by every layer. No behaviour beyond small helpers."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import dataclasses
+from dataclasses import asdict, dataclass
 from typing import Any
 
 # Status words are a contract (results.json, CLI, pytest outcomes): never rename.
@@ -43,7 +44,7 @@ class Finding:
     position: int | None = None
     expected: str | None = None
     found: str | None = None
-    measured: dict[str, Any] = field(default_factory=dict)
+    measured: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

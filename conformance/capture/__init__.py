@@ -1,0 +1,1 @@
+"""Capture layer: evidence packages on disk, and live capture adapters that write them."""

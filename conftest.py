@@ -1,0 +1,2 @@
+# Root conftest: registers the conformance pytest plugin (options --candidate, --profile, --out, --show-pii, ...).
+pytest_plugins = ["conformance.plugin"]
