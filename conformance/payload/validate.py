@@ -429,11 +429,13 @@ def _check_ext(c: _Ctx) -> None:
                       f"EXT phải phân cách bởi dấu '<'.", "ext", base + k, "items separated by '<'", ext)
                 return
     # 3. padding around items
+    # Item values are judged without padding and without the bad characters already reported above, so one
+    # defect gives one violation.
     items: list[str] = []
     for n, (item, off) in enumerate(zip(p.ext_items, p.ext_offsets), start=1):
-        stripped = item.strip()
         rel = off - base
         has_bad = any(rel <= k < rel + len(item) for k in bad_positions) if bad_positions else False
+        stripped = "".join(ch for ch in item if not _bad_char(ch)).strip() if has_bad else item.strip()
         if stripped != item and not has_bad:
             k = 0 if item[:1].isspace() else len(item) - 1
             c.add("PAYLOAD-007", f"EXT item {n} {item!r} has whitespace padding.",
@@ -457,7 +459,7 @@ def _check_ext(c: _Ctx) -> None:
                       "proxy QID", "", review=True)
             else:
                 prob = _qid_problem(v1, "EXT item 1 (proxy QID)")
-                if prob is not None and v1[prob[2]] != "\ufffd":
+                if prob is not None:
                     c.add("PAYLOAD-008", prob[0], prob[1], "ext.proxy_qid", offs[0] + prob[2], "proxy QID", v1)
     # item 2: gender
     if len(items) >= 2 and items[1] not in ("",) + GENDERS:
