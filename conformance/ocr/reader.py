@@ -1,0 +1,309 @@
+"""Read the text of an app screenshot with Tesseract (pytesseract + Debian tesseract-ocr, vie+eng).
+
+Two passes, both real Tesseract:
+
+1. The whole screen once (QR symbol boxes blanked out first), page segmentation mode 11 (sparse text), after
+   preprocessing: grey, invert when the background is dark (median grey < 128), upscale x2 when the screen is
+   narrower than 800 px (small text).
+2. Every line of pass 1 that could hold a document number or a date (it has digits, mask glyphs or a label word) or
+   that Tesseract read with low confidence is cropped (with a margin), normalised again on its own (a dark card on
+   a light screen is inverted locally), scaled so the line is ~64 px high, and read again as one line (mode 7).
+   The second reading is kept beside the first (`line["alt"]`); the matcher looks at both and treats a
+   disagreement between them as "review", never as a pass.
+
+`read_screen` never raises: an unreadable input or a Tesseract failure is reported in `ScreenReading.error`.
+"""
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+try:  # pragma: no cover - import guard only
+    import pytesseract
+except Exception:  # noqa: BLE001
+    pytesseract = None  # type: ignore[assignment]
+
+UPSCALE_BELOW_WIDTH = 800  # screens narrower than this are read at x2
+LINE_TARGET_HEIGHT = 64  # pass-2 crops are scaled so the line box is about this tall
+LOW_CONF = 70.0  # pass-1 lines below this mean word confidence are read again
+MAX_RESCANS = 24  # bound on pass-2 work per screen
+_RESCAN_HINT = re.compile(r"[0-9*xX%+#¥×]|cccd|cmnd|sinh|dob|\bns\b|gi[aấ]y|chi[eế]u|\bid\b", re.IGNORECASE)
+
+
+@dataclass
+class ScreenReading:
+    """What Tesseract read on one screenshot.
+
+    lines: [{"text", "box": [x0, y0, x1, y1] (original image pixels), "conf" (0-100, mean of words),
+             "words": [{"text", "box", "conf"}], "alt": [{"text", "conf", "box"}] (pass-2 readings)}]
+    """
+
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    text: str = ""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+    error_vi: str | None = None
+    source: str | None = None
+    size: list[int] | None = None  # [width, height] of the input
+    inverted: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "size": self.size,
+            "inverted": self.inverted,
+            "text": self.text,
+            "lines": [
+                {k: v for k, v in ln.items() if k in ("text", "box", "conf", "alt")} for ln in self.lines
+            ],
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "error": self.error,
+            "error_vi": self.error_vi,
+        }
+
+
+def _to_gray(src: Any) -> tuple[np.ndarray | None, str | None, str | None]:
+    """Accept a path, PIL image or numpy array; return (uint8 grey array, source name, error)."""
+    name = None
+    try:
+        from PIL import Image
+
+        if isinstance(src, (str, Path)):
+            name = str(src)
+            with Image.open(src) as im:
+                im.load()
+                img = im.convert("L")
+            return np.asarray(img, dtype=np.uint8).copy(), name, None
+        if isinstance(src, Image.Image):
+            return np.asarray(src.convert("L"), dtype=np.uint8).copy(), None, None
+        arr = np.asarray(src)
+        if arr.ndim == 3 and arr.shape[2] in (3, 4):
+            # assume RGB(A) order (PIL / imageio convention); BGR would only alter the grey weights slightly
+            rgb = arr[..., :3].astype(np.float32)
+            arr = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+        if arr.ndim != 2 or arr.size == 0:
+            return None, name, f"unsupported image array shape {getattr(src, 'shape', None)}"
+        if arr.dtype != np.uint8:
+            a = arr.astype(np.float64)
+            if a.max() <= 1.0:
+                a = a * 255.0
+            arr = np.clip(a, 0, 255)
+        return np.ascontiguousarray(arr.astype(np.uint8)), name, None
+    except Exception as exc:  # noqa: BLE001
+        return None, name, f"cannot read image{' ' + name if name else ''}: {exc}"
+
+
+def _normalise(gray: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Dark text on light background: invert when the background (median) is dark."""
+    dark = float(np.median(gray)) < 128.0
+    return (255 - gray if dark else gray), dark
+
+
+def _local_contrast(gray: np.ndarray) -> np.ndarray:
+    """Polarity-free text image: |grey - local background| stretched, as dark ink on white.
+
+    The background is a median over ~15 px of a 1/4-size copy (~60 px at full size), so light text on a coloured
+    card, dark text on white and white text on a dark theme all come out as dark text on white.
+    """
+    import cv2
+
+    h, w = gray.shape
+    small = cv2.resize(gray, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
+    k = 15 if min(small.shape) > 15 else (min(small.shape) // 2) * 2 - 1
+    bg_small = cv2.medianBlur(small, max(1, k))
+    bg = cv2.resize(bg_small, (w, h), interpolation=cv2.INTER_LINEAR)
+    d = cv2.absdiff(gray, bg).astype(np.float32)
+    s = max(float(np.percentile(d, 99.7)), 24.0)
+    return (255.0 - np.clip(d * (255.0 / s), 0, 255)).astype(np.uint8)
+
+
+def _resize(gray: np.ndarray, factor: float) -> np.ndarray:
+    if abs(factor - 1.0) < 1e-3:
+        return gray
+    import cv2
+
+    h, w = gray.shape
+    interp = cv2.INTER_CUBIC if factor > 1 else cv2.INTER_AREA
+    return cv2.resize(gray, (max(1, int(round(w * factor))), max(1, int(round(h * factor)))), interpolation=interp)
+
+
+def _tess_data(gray: np.ndarray, lang: str, psm: int) -> dict[str, list]:
+    from PIL import Image
+
+    return pytesseract.image_to_data(
+        Image.fromarray(gray), lang=lang, config=f"--psm {psm}", output_type=pytesseract.Output.DICT
+    )
+
+
+def _group_lines(data: dict[str, list], scale: float, dx: int = 0, dy: int = 0) -> list[dict[str, Any]]:
+    """Group Tesseract words into lines; boxes mapped back to original image pixels."""
+    lines: dict[tuple, dict[str, Any]] = {}
+    order: list[tuple] = []
+    n = len(data.get("text", []))
+    for i in range(n):
+        txt = (data["text"][i] or "").strip()
+        try:
+            conf = float(data["conf"][i])
+        except (TypeError, ValueError):
+            conf = -1.0
+        if not txt or conf < 0:
+            continue
+        x0 = int(data["left"][i] / scale) + dx
+        y0 = int(data["top"][i] / scale) + dy
+        x1 = int((data["left"][i] + data["width"][i]) / scale) + dx
+        y1 = int((data["top"][i] + data["height"][i]) / scale) + dy
+        key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
+        if key not in lines:
+            lines[key] = {"words": []}
+            order.append(key)
+        lines[key]["words"].append({"text": txt, "box": [x0, y0, x1, y1], "conf": round(conf, 1)})
+    out = []
+    for key in order:
+        words = lines[key]["words"]
+        box = [
+            min(w["box"][0] for w in words),
+            min(w["box"][1] for w in words),
+            max(w["box"][2] for w in words),
+            max(w["box"][3] for w in words),
+        ]
+        out.append(
+            {
+                "text": " ".join(w["text"] for w in words),
+                "box": box,
+                "conf": round(sum(w["conf"] for w in words) / len(words), 1),
+                "words": words,
+            }
+        )
+    out.sort(key=lambda ln: (ln["box"][1], ln["box"][0]))
+    return out
+
+
+def read_screen(
+    gray_or_image: Any,
+    *,
+    exclude_boxes: Sequence[Sequence[int]] = (),
+    lang: str = "vie+eng",
+    rescan: bool = True,
+) -> ScreenReading:
+    """OCR one screenshot (path, PIL image or numpy array). Never raises; see ScreenReading.error."""
+    reading = ScreenReading()
+    t_all = time.perf_counter()
+    try:
+        gray, name, err = _to_gray(gray_or_image)
+        reading.source = name
+        if err or gray is None:
+            reading.error = err or "no image"
+            reading.error_vi = f"không đọc được ảnh{' ' + name if name else ''}: {err or 'không có ảnh'}"
+            return reading
+        h, w = gray.shape
+        reading.size = [int(w), int(h)]
+        if h < 8 or w < 8:
+            reading.error = f"image too small to read text ({w}x{h}){' in ' + name if name else ''}"
+            reading.error_vi = f"ảnh quá nhỏ để đọc chữ ({w}x{h})"
+            return reading
+        if pytesseract is None:
+            reading.error = "pytesseract is not installed"
+            reading.error_vi = "chưa cài pytesseract"
+            return reading
+        os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # Tesseract's OpenMP threads cost more than they give here
+
+        t0 = time.perf_counter()
+        work = gray.copy()
+        bg = int(np.median(gray))
+        for b in exclude_boxes or ():
+            try:
+                x0, y0, x1, y1 = (int(v) for v in list(b)[:4])
+            except Exception:  # noqa: BLE001
+                continue
+            x0, x1 = sorted((max(0, x0), min(w, x1)))
+            y0, y1 = sorted((max(0, y0), min(h, y1)))
+            pad = max(2, (x1 - x0) // 50)
+            work[max(0, y0 - pad) : min(h, y1 + pad), max(0, x0 - pad) : min(w, x1 + pad)] = bg
+        _, dark = _normalise(work)
+        reading.inverted = dark
+        norm = _local_contrast(work)
+        scale = 2.0 if w < UPSCALE_BELOW_WIDTH else 1.0
+        big = _resize(norm, scale)
+        reading.timings_ms["preprocess"] = (time.perf_counter() - t0) * 1000
+
+        t0 = time.perf_counter()
+        try:
+            data = _tess_data(big, lang, 11)
+        except Exception as exc:  # noqa: BLE001  (TesseractNotFoundError, TesseractError, ...)
+            reading.error = f"Tesseract failed{' on ' + name if name else ''}: {type(exc).__name__}: {exc}"
+            reading.error_vi = f"Tesseract lỗi{' với ' + name if name else ''}: {type(exc).__name__}: {exc}"
+            return reading
+        reading.timings_ms["ocr_page"] = (time.perf_counter() - t0) * 1000
+        reading.lines = _group_lines(data, scale)
+        reading.text = "\n".join(ln["text"] for ln in reading.lines)
+
+        if rescan:
+            t0 = time.perf_counter()
+            todo = [ln for ln in reading.lines if ln["conf"] < LOW_CONF or _RESCAN_HINT.search(ln["text"])]
+            for ln, alt in zip(todo[:MAX_RESCANS], _rescan_lines(norm, [ln["box"] for ln in todo[:MAX_RESCANS]], lang)):
+                if alt:
+                    ln["alt"] = alt
+            reading.timings_ms["ocr_lines"] = (time.perf_counter() - t0) * 1000
+            reading.timings_ms["rescanned_lines"] = float(min(len(todo), MAX_RESCANS))
+    except Exception as exc:  # noqa: BLE001  - library code never lets an exception escape
+        reading.error = f"OCR failed{' on ' + reading.source if reading.source else ''}: {type(exc).__name__}: {exc}"
+        reading.error_vi = f"OCR lỗi: {type(exc).__name__}: {exc}"
+    finally:
+        reading.timings_ms["total"] = (time.perf_counter() - t_all) * 1000
+    return reading
+
+
+def _rescan_lines(norm: np.ndarray, boxes: list[list[int]], lang: str) -> list[list[dict[str, Any]]]:
+    """Pass 2: every line crop scaled to ~LINE_TARGET_HEIGHT px, stacked in one image, read in one Tesseract call
+    (mode 6, one text line per crop); words are mapped back to their crop and to original pixels."""
+    if not boxes:
+        return []
+    h, w = norm.shape
+    crops, metas = [], []
+    for x0, y0, x1, y1 in boxes:
+        lh = max(1, y1 - y0)
+        mx, my = int(lh * 0.6) + 3, int(lh * 0.3) + 2
+        cx0, cy0, cx1, cy1 = max(0, x0 - mx), max(0, y0 - my), min(w, x1 + mx), min(h, y1 + my)
+        crop = norm[cy0:cy1, cx0:cx1]
+        f = min(4.0, max(0.5, LINE_TARGET_HEIGHT / lh))
+        crops.append(_resize(crop, f) if crop.size else np.full((8, 8), 255, np.uint8))
+        metas.append((cx0, cy0, f))
+    gap = LINE_TARGET_HEIGHT
+    width = max(c.shape[1] for c in crops) + 2 * gap
+    height = sum(c.shape[0] + gap for c in crops) + gap
+    canvas = np.full((height, width), 255, np.uint8)
+    spans = []
+    y = gap
+    for c in crops:
+        canvas[y : y + c.shape[0], gap : gap + c.shape[1]] = c
+        spans.append((y, y + c.shape[0]))
+        y += c.shape[0] + gap
+    try:
+        data = _tess_data(canvas, lang, 6)
+    except Exception:  # noqa: BLE001
+        return [[] for _ in boxes]
+    per: list[dict] = [{k: [] for k in data} for _ in boxes]
+    for i in range(len(data.get("text", []))):
+        cy = data["top"][i] + data["height"][i] / 2
+        for j, (a, b) in enumerate(spans):
+            if a - gap / 2 <= cy < b + gap / 2:
+                for k in data:
+                    per[j][k].append(data[k][i])
+                break
+    out = []
+    for j, (cx0, cy0, f) in enumerate(metas):
+        d = per[j]
+        d["left"] = [v - gap for v in d["left"]]
+        d["top"] = [v - spans[j][0] for v in d["top"]]
+        d["block_num"] = [0] * len(d["top"])
+        d["par_num"] = [0] * len(d["top"])
+        d["line_num"] = [0] * len(d["top"])  # one crop = one line
+        lines = _group_lines(d, f, cx0, cy0)
+        out.append([{"text": ln["text"], "conf": ln["conf"], "box": ln["box"], "words": ln["words"]} for ln in lines])
+    return out
