@@ -452,6 +452,13 @@ def read_grid(gray: np.ndarray, corners, hint_modules: int | None = None) -> Gri
             if s > best[0] + 1e-9:
                 best = (s, tr, inv)
     fscore, tr, inv = best
+    # finders are symmetric under transposition: a mirror image is told apart by the format information
+    tr = tr % 4
+    f0 = read_format(_dihedral(dark ^ inv, tr))
+    f1 = read_format(_dihedral(dark ^ inv, tr + 4))
+    if (not f0["confident"] and f1["confident"]) or (f0["confident"] == f1["confident"]
+                                                    and sum(f1["hamming"]) < sum(f0["hamming"])):
+        tr += 4
     grid = _dihedral(dark ^ inv, tr)
     luma_u = _dihedral(luma, tr)
     # corners in symbol order: transform the module-space corners the same way the grid was transformed
