@@ -227,3 +227,26 @@ def capture(config: dict[str, Any], out_dir: Path, *, records: dict[str, dict[st
     manifest = _manifest(config, subj_list, live, device, rec.evidence)
     (out_dir / "candidate.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     return out_dir
+
+
+def load_capture_log(root: Path, manifest: dict[str, Any]) -> tuple[dict[str, Any] | None, tuple[str, str] | None]:
+    """The package's capture/log.json: (log, None); (None, None) when the package has no live capture;
+    (None, (en, vi)) when it names a log that cannot be read. Never raises."""
+    rel = manifest.get("capture_log") if isinstance(manifest, dict) else None
+    if not rel:
+        return None, None
+    from conformance.capture.package import resolve_inside
+
+    path, err = resolve_inside(Path(root), str(rel))
+    if err:
+        return None, err
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return None, (f"{rel}: cannot read the capture log: {exc}", f"{rel}: không đọc được nhật ký chụp: {exc}")
+    if not isinstance(doc, dict):
+        return None, (f"{rel}: the capture log is not a JSON object", f"{rel}: nhật ký chụp không phải đối tượng JSON")
+    for key in ("exchanges", "network", "toggles", "probes", "errors", "captures"):
+        if not isinstance(doc.get(key), list):
+            doc[key] = []
+    return doc, None

@@ -1,0 +1,69 @@
+"""`python -m conformance live CONFIG --out DIR [--profile F] [--show-pii]`: capture a running candidate into
+DIR/package (conformance.capture.live.capture), then assess it like a submitted package into DIR.
+
+The lead's CLI calls `register(subparsers)`. Exit codes are those of `assess` (0 conformant, 1 non-conformant,
+3 incomplete, 2 unusable config/package).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def _err(en: str, vi: str) -> None:
+    import sys
+
+    print(f"error: {en}\nlỗi: {vi}", file=sys.stderr)
+
+
+def cmd_live(ns) -> int:
+    from conformance.capture.live import capture
+
+    cfg_path = Path(ns.config)
+    try:
+        config = json.loads(cfg_path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        _err(f"{cfg_path}: cannot read: {exc.strerror}", f"{cfg_path}: không đọc được: {exc.strerror}")
+        return 2
+    except (UnicodeDecodeError, ValueError) as exc:
+        _err(f"{cfg_path}: not valid JSON: {exc}", f"{cfg_path}: không phải JSON hợp lệ: {exc}")
+        return 2
+    if not isinstance(config, dict) or not isinstance(config.get("live"), dict):
+        _err(f"{cfg_path}: no 'live' section (see specs/candidate.schema.json)",
+             f"{cfg_path}: không có mục 'live' (xem specs/candidate.schema.json)")
+        return 2
+    profile = None
+    if ns.profile:
+        from conformance.specs import SpecError, load_profile
+
+        try:
+            profile = load_profile(ns.profile)
+        except SpecError as exc:
+            _err(f"profile {exc.file}: {exc.json_path}: {exc.message}",
+                 f"hồ sơ {exc.file}: {exc.json_path}: {exc.message}")
+            return 2
+    out = Path(ns.out)
+    package = out / "package"
+    capture(config, package, profile=profile)
+    try:
+        log = json.loads((package / "capture" / "log.json").read_text(encoding="utf-8"))
+        n_err = len(log.get("errors", []))
+        print(f"captured {log.get('evidence_count', 0)} evidence item(s) in {log.get('duration_s')} s, "
+              f"{n_err} capture error(s) -> {package}")
+        print(f"đã chụp {log.get('evidence_count', 0)} bằng chứng trong {log.get('duration_s')} giây, "
+              f"{n_err} lỗi khi chụp -> {package}")
+    except (OSError, ValueError):
+        pass
+    from conformance.cli import run_assessment
+
+    return run_assessment(package, out, ns.profile, ns.show_pii)
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("live", help="capture a running candidate (live section of CONFIG), then assess it / "
+                                           "chụp trực tiếp ứng dụng đang chạy rồi đánh giá")
+    p.add_argument("config", metavar="CONFIG", help="candidate.json with a 'live' section and the test accounts")
+    p.add_argument("--out", required=True, help="output folder (package in OUT/package, reports in OUT)")
+    p.add_argument("--profile", default=None, help="assessment profile (YAML/JSON)")
+    p.add_argument("--show-pii", action="store_true", help="do not mask personal data in reports")
+    p.set_defaults(func=cmd_live)
