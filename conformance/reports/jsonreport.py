@@ -1,0 +1,62 @@
+"""results.json: validated against specs/results.schema.json, then written (UTF-8, indented)."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "specs" / "results.schema.json"
+
+
+class ResultsSchemaError(ValueError):
+    """The results document breaks specs/results.schema.json: a bug in the suite, never the candidate's fault."""
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    import jsonschema
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def schema_errors(results: dict) -> list[str]:
+    """Every schema violation as 'json/path: message' (empty when valid)."""
+    out = []
+    for err in sorted(_validator().iter_errors(results), key=lambda e: list(map(str, e.absolute_path))):
+        path = "/".join(str(p) for p in err.absolute_path) or "(root)"
+        out.append(f"{path}: {err.message}")
+    return out
+
+
+def validate_results(results: dict) -> None:
+    errs = schema_errors(results)
+    if errs:
+        raise ResultsSchemaError(f"results.json does not match {SCHEMA_PATH.name} ({len(errs)} problem(s)): "
+                                 + "; ".join(errs[:10]))
+
+
+def _default(o: Any) -> Any:
+    if hasattr(o, "to_dict"):
+        return o.to_dict()
+    if isinstance(o, Path):
+        return str(o)
+    if isinstance(o, (set, tuple)):
+        return list(o)
+    try:  # numpy scalars
+        return o.item()
+    except AttributeError:
+        raise TypeError(f"not JSON serialisable: {type(o).__name__}") from None
+
+
+def to_jsonable(results: dict) -> dict:
+    """Round-trip through JSON so numpy scalars, tuples and Paths become plain JSON types."""
+    return json.loads(json.dumps(results, default=_default, ensure_ascii=False, allow_nan=False))
+
+
+def write_results_json(results: dict, path: Path) -> Path:
+    validate_results(results)
+    path.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path
