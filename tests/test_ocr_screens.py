@@ -1,0 +1,169 @@
+"""Real Tesseract on rendered phone screens (fixtures.synth.screens): conformant screens and each display defect.
+
+Representative matrix, not a cross product (OCR costs ~0.5-1 s per screen on 2 cores).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conformance.ocr import judge_display, read_screen
+from conformance.payload.record import build_payload
+from fixtures.synth.people import make_people
+from fixtures.synth.screens import ScreenStyle, jpeg, random_style, render_screen_with_truth
+
+TIMINGS: list[tuple[str, float]] = []
+MATRIX: list[tuple[str, str, str, str]] = []
+
+
+def _people():
+    ppl = make_people(1405, 60)
+    cccd = next(p for p in ppl if len(p["so_giay_to"]) == 12 and p["so_giay_to"].isdigit())
+    cmnd = next(p for p in ppl if len(p["so_giay_to"]) == 9 and p["so_giay_to"].isdigit())
+    return cccd, cmnd
+
+
+CCCD, CMND = _people()
+
+
+def _dmy(rec):
+    y, m, d = rec["ngay_sinh"].split("-")
+    return d, m, y
+
+
+def judge(label, subject, mode, style, *, quality=None):
+    img, truth = render_screen_with_truth(subject, build_payload(subject, masked=mode == "default"), mode=mode,
+                                          style=style)
+    if quality:
+        img = jpeg(img, quality)
+    boxes = [[int(v) for v in truth["qr"]["outer_box"]]]
+    if truth.get("extra_qr"):
+        boxes.append([int(v) for v in truth["extra_qr"]["box"]])
+    t0 = time.perf_counter()
+    reading = read_screen(img, exclude_boxes=boxes)
+    TIMINGS.append((f"{label} {img.width}x{img.height}", (time.perf_counter() - t0) * 1000))
+    assert reading.error is None, reading.error
+    j = judge_display(reading, subject, mode)
+    MATRIX.append((label, mode, j["DISPLAY-001"]["status"], j["DISPLAY-002"]["status"]))
+    return j, reading, truth
+
+
+def statuses(j):
+    return j["DISPLAY-001"]["status"], j["DISPLAY-002"]["status"]
+
+
+# (label, subject, style) conformant: 3 phone sizes, light + dark, both date styles, several fonts and layouts
+CONFORMANT = [
+    ("1080/light/dmy/dejavu/card_top", CCCD, ScreenStyle(width=1080, height=2340, dpr=2.625, theme="light",
+                                                          layout="card_top", font="dejavu", name_case="upper",
+                                                          name_position="above")),
+    ("720/dark/iso/noto/text_above", CCCD, ScreenStyle(width=720, height=1600, dpr=2.0, theme="dark",
+                                                       layout="text_above", font="noto", date_style="iso")),
+    ("1170/dark/dmy/liberation/green_card", CMND, ScreenStyle(width=1170, height=2532, dpr=3.0, theme="dark",
+                                                              layout="green_card", font="liberation")),
+    ("750/light/iso/dejavu_condensed/card_top", CMND, ScreenStyle(width=750, height=1334, dpr=2.0, theme="light",
+                                                                  layout="card_top", font="dejavu_condensed",
+                                                                  date_style="iso", doc_label="CMND",
+                                                                  dob_label="NS:")),
+]
+
+
+@pytest.mark.parametrize("label,subject,style", CONFORMANT, ids=[c[0] for c in CONFORMANT])
+@pytest.mark.parametrize("mode", ["default", "full"])
+def test_conformant_screens_pass(label, subject, style, mode):
+    j, reading, truth = judge(label, subject, mode, style)
+    assert statuses(j) == ("pass", "pass"), (j, reading.text)
+    if style.name_case == "upper" and style.name_position == "above":  # "NGUYỄN VĂN AN" above the code
+        assert j["name"]["matches"], reading.text
+    if mode == "default":
+        assert j["DISPLAY-001"]["found"] == "******" + subject["so_giay_to"][6:]
+    # the box reported is where the value really is on the screen (truth from the renderer)
+    doc_box = next(t["box"] for t in truth["texts"] if t["role"] == "doc")
+    b = j["DISPLAY-001"]["box"]
+    assert b[0] < doc_box[2] and doc_box[0] < b[2] and b[1] < doc_box[3] and doc_box[1] < b[3]
+
+
+DEFECTS = [
+    # (label, subject, mode, style overrides -> (expected DISPLAY-001, DISPLAY-002))
+    ("full number in default", CCCD, "default", dict(displayed_doc=CCCD["so_giay_to"]), ("fail", "pass")),
+    ("5 stars instead of 6", CCCD, "default", dict(displayed_doc="*****" + CCCD["so_giay_to"][5:]), ("fail", "pass")),
+    ("year masked", CCCD, "default", dict(displayed_dob="{d}/{m}/****"), ("pass", "fail")),
+    ("full dob in default (iso)", CMND, "default", dict(date_style="iso", displayed_dob="{y}-{m}-{d}"),
+     ("pass", "fail")),
+    ("masked in full mode", CCCD, "full", dict(displayed_doc="******" + CCCD["so_giay_to"][6:],
+                                               displayed_dob="**/**/{y}"), ("fail", "fail")),
+    ("masked in full mode (cmnd, iso)", CMND, "full", dict(date_style="iso", displayed_doc="******" +
+                                                           CMND["so_giay_to"][6:], displayed_dob="{y}-**-**"),
+     ("fail", "fail")),
+]
+BASE = [ScreenStyle(width=1080, height=2340, dpr=2.625, theme="light", layout="card_top", font="noto"),
+        ScreenStyle(width=720, height=1600, dpr=2.0, theme="dark", layout="text_above", font="dejavu"),
+        ScreenStyle(width=1170, height=2532, dpr=3.0, theme="light", layout="green_card", font="liberation")]
+
+
+@pytest.mark.parametrize("i", range(len(DEFECTS)), ids=[d[0] for d in DEFECTS])
+def test_defects_fail(i):
+    label, subject, mode, over, expected = DEFECTS[i]
+    d, m, y = _dmy(subject)
+    over = {k: (v.format(d=d, m=m, y=y) if isinstance(v, str) else v) for k, v in over.items()}
+    base = BASE[i % len(BASE)]
+    style = ScreenStyle(**{**base.__dict__, **over})
+    j, reading, _ = judge(label, subject, mode, style)
+    assert statuses(j) == expected, (j, reading.text)
+    for rid, want in zip(("DISPLAY-001", "DISPLAY-002"), expected):
+        if want == "fail":
+            assert j[rid]["found"] and j[rid]["box"] and j[rid]["message_vi"]
+
+
+def test_jpeg_q60_capture_still_works():
+    j, reading, _ = judge("jpeg q60", CCCD, "default", BASE[0], quality=60)
+    assert statuses(j) == ("pass", "pass"), reading.text
+    j, reading, _ = judge("jpeg q60 defect", CCCD, "default",
+                          ScreenStyle(**{**BASE[1].__dict__, "displayed_doc": CCCD["so_giay_to"]}), quality=60)
+    assert statuses(j)[0] == "fail", reading.text
+
+
+@pytest.mark.parametrize("seed", [3, 11, 29])
+def test_random_conformant_styles_never_fail(seed):
+    """Random conformant styles (fonts, layouts, labels, bold values...): a conformant app is never failed."""
+    style = random_style(seed)
+    for mode in ("default", "full"):
+        j, reading, _ = judge(f"random {seed}", CCCD, mode, style)
+        assert "fail" not in statuses(j), (seed, mode, j, reading.text)
+
+
+def test_no_readable_text_is_review():
+    rng = np.random.default_rng(5)
+    noise = (rng.random((800, 400)) * 40 + 100).astype(np.uint8)
+    for img in (Image.new("RGB", (720, 1600), "white"), Image.fromarray(noise)):
+        r = read_screen(img)
+        j = judge_display(r, CCCD, "default")
+        assert statuses(j) == ("review", "review")
+
+
+def test_bad_inputs_never_raise(tmp_path, monkeypatch):
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"not a png")
+    r = read_screen(bad)
+    assert r.error and "broken.png" in r.error and r.error_vi
+    assert read_screen(np.zeros((3, 3), np.uint8)).error
+    import pytesseract
+
+    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", str(tmp_path / "no-tesseract"))
+    r = read_screen(Image.new("L", (200, 100), 255))
+    assert r.error and "Tesseract" in r.error
+    assert statuses(judge_display(r, CCCD, "default")) == ("review", "review")
+
+
+def test_zz_report(capsys):
+    """Not an assertion of behaviour: prints the measured OCR time per screenshot and the status matrix."""
+    if TIMINGS:
+        with capsys.disabled():
+            ms = [t for _, t in TIMINGS]
+            print(f"\nOCR per screenshot: n={len(ms)} mean={sum(ms)/len(ms):.0f} ms max={max(ms):.0f} ms")
+            for (lbl, t), row in zip(TIMINGS, MATRIX):
+                print(f"  {t:6.0f} ms  {lbl:55s} {row[1]:7s} DISPLAY-001={row[2]:6s} DISPLAY-002={row[3]}")
+    assert len(TIMINGS) == len(MATRIX)
