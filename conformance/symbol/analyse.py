@@ -12,6 +12,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import cv2
 import numpy as np
 
 from . import decoders as D
@@ -94,10 +95,13 @@ def _json_safe(v: Any) -> Any:
     return v
 
 
-def _region(gray: np.ndarray, corners: np.ndarray, margin_frac: float = 0.3) -> tuple[np.ndarray, int, int]:
+SECONDARY_MODULE_PX = 6.0  # secondaries see the region downscaled (never enlarged) to about this module size
+SECONDARY_MARGIN_MODULES = 6  # region margin: the standard 4-module quiet zone plus 2
+
+
+def _region(gray: np.ndarray, corners: np.ndarray, margin_px: float) -> tuple[np.ndarray, int, int]:
     h, w = gray.shape[:2]
-    side = float(np.mean([np.linalg.norm(corners[i] - corners[(i + 1) % 4]) for i in range(4)]))
-    m = side * margin_frac + 8
+    m = max(8.0, margin_px)
     x0 = int(max(0, math.floor(corners[:, 0].min() - m)))
     y0 = int(max(0, math.floor(corners[:, 1].min() - m)))
     x1 = int(min(w, math.ceil(corners[:, 0].max() + m)))
@@ -226,14 +230,27 @@ def _analyse(source: Any, an: ImageAnalysis, ppi: float | None, max_pixels: int)
 
 def _secondaries(gray: np.ndarray, corners: np.ndarray, rep: SymbolReport, avail: dict[str, bool],
                  tm: dict[str, float]) -> None:
-    crop, x0, y0 = _region(gray, corners)
-    centre = _centre(corners) - np.array([x0, y0])
+    """zbar and OpenCV on the primary's region only (2-core budget), as-is: no invert retry.
+
+    Large modules are downscaled (INTER_AREA) to about SECONDARY_MODULE_PX: both decoders read 6-px modules
+    reliably, and OpenCV's cost grows with the pixel count. Small modules are never resampled.
+    """
     side = float(np.mean([np.linalg.norm(corners[i] - corners[(i + 1) % 4]) for i in range(4)]))
+    n = 17 + 4 * rep.version if rep.version else (rep.grid or {}).get("modules") or 25
+    module = rep.module_px or side / n
+    crop, x0, y0 = _region(gray, corners, SECONDARY_MARGIN_MODULES * module)
+    centre = _centre(corners) - np.array([x0, y0])
+    scale = 1.0
+    if module > SECONDARY_MODULE_PX * 1.25:
+        scale = SECONDARY_MODULE_PX / module
+        crop = cv2.resize(crop, (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale))),
+                          interpolation=cv2.INTER_AREA)
+        centre = centre * scale
     for name, fn in ((D.ZBAR, D.zbar_read), (D.OPENCV, D.opencv_read)):
         if not avail[name]:
             continue
         t = time.perf_counter()
-        hit = _pick(fn(crop), centre, side * 0.5)
+        hit = _pick(fn(crop), centre, side * scale * 0.5)
         tm[name] += (time.perf_counter() - t) * 1000
         rep.decoders[name] = hit.text if hit is not None else None
 

@@ -364,6 +364,23 @@ class GridRead:
 _CANDIDATES = np.arange(21, 178, 4)
 
 
+_TIMING_CACHE: list = []
+
+
+def _timing_points() -> tuple[np.ndarray, list[int]]:
+    """Timing-pattern module centres (row 6 then column 6, modules 8..N-9) for every candidate N, scaled to 0..1."""
+    if not _TIMING_CACHE:
+        pts, spans = [], []
+        for n in _CANDIDATES:
+            idx = np.arange(8, n - 8) + 0.5
+            row = np.stack([idx, np.full_like(idx, 6.5)], 1)
+            col = np.stack([np.full_like(idx, 6.5), idx], 1)
+            pts.append(np.concatenate([row, col]) / n)
+            spans.append(len(idx))
+        _TIMING_CACHE.append((np.concatenate(pts), spans))
+    return _TIMING_CACHE[0]
+
+
 def estimate_modules(blur: np.ndarray, corners: np.ndarray, hint: int | None = None) -> tuple[int, int, float]:
     """Best (module count N, corner rotation k, timing alternation score) from the timing patterns."""
     # global threshold from a dense sampling of the quad
@@ -373,14 +390,7 @@ def estimate_modules(blur: np.ndarray, corners: np.ndarray, hint: int | None = N
         c = np.roll(corners, -k, axis=0)
         h1 = _homography(c, 1.0)
         t = _otsu(_sample(blur, _project(h1, uv)))
-        pts, spans = [], []
-        for n in _CANDIDATES:
-            idx = np.arange(8, n - 8) + 0.5
-            row = np.stack([idx, np.full_like(idx, 6.5)], 1)
-            col = np.stack([np.full_like(idx, 6.5), idx], 1)
-            pts.append(np.concatenate([row, col]) / n)
-            spans.append(len(idx))
-        allpts = np.concatenate(pts)
+        allpts, spans = _timing_points()
         vals = _sample(blur, _project(h1, allpts))
         pos = 0
         for n, ln in zip(_CANDIDATES, spans):
