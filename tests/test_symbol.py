@@ -33,12 +33,18 @@ def _only(an: ImageAnalysis) -> SymbolReport:
     return an.symbols[0]
 
 
-def _assert_matches(s: SymbolReport, t: Q.Truth, *, qz: bool = True, module_tol: float = 0.05) -> None:
+def _assert_matches(s: SymbolReport, t: Q.Truth, *, qz: bool = True, module_tol: float = 0.05,
+                    text_disagreements_ok: bool = False) -> None:
     assert s.text == (t.text if isinstance(t.text, str) else t.text.decode("latin-1"))
     assert (s.ecc, s.version, s.mask) == (t.ecc, t.version, t.mask)
     assert s.grid["confident"], s.grid
     assert (s.grid["ecc"], s.grid["version"], s.grid["mask"]) == (t.ecc, t.version, t.mask)
-    assert s.disagreements == []
+    if text_disagreements_ok:  # zbar guesses the charset of non-ASCII bytes: a real, reported disagreement
+        for d in s.disagreements:
+            name = d.split()[1]
+            assert d.startswith("text: ") and s.decoders[name] != s.text, d
+    else:
+        assert s.disagreements == []
     assert s.module_px == pytest.approx(t.module_px, rel=module_tol)
     assert s.polarity == t.polarity
     if qz:
@@ -75,6 +81,10 @@ def test_grid_reader_on_exact_matrices_all_orientations(version):
                 assert gr.format["confident"]
                 assert (gr.format["ecc"], gr.format["mask"], gr.format["version"]) == (ecc, t.mask, version)
                 assert (gr.grid == t.matrix).all()
+                if version >= 7:
+                    assert gr.format["version_info"] == {"version": version, "hamming": [0, 0], "confident": True}
+                else:
+                    assert "version_info" not in gr.format
 
 
 # --- the main matrix: ECC x version x module size x rotation x rendering ---------------------------------------
@@ -330,3 +340,84 @@ def test_disagreements_are_reported():
     assert s2.disagreements == []
     d = s.to_dict()
     assert json.loads(json.dumps(d))["ecc"] == "M"
+
+
+def test_version_words_equal_iso_table():
+    from segno import consts
+    from conformance.symbol import grid as G
+    assert list(consts.VERSION_INFO) == [w for w, _v in G.VERSION_WORDS]  # ISO/IEC 18004 Table D.1
+
+
+# --- quiet zone, perspective, layout ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("qz,frame,clipped", [(0, 90, False), (1, 0, False), (2, 120, False), (3, None, True),
+                                             (6, 60, False), (12, 60, False)])
+def test_quiet_zone(qz, frame, clipped):
+    t = Q.make_symbol(Q.payload_for(5, "M"), "M", version=5)
+    img = Q.render(t, 6, quiet_zone=qz, frame=frame)
+    s = _only(analyse_image(img))
+    assert s.quiet_zone_modules == min(qz, 10)
+    assert s.quiet_zone_clipped is clipped
+    assert (s.ecc, s.version, s.mask) == (t.ecc, t.version, t.mask)
+
+
+def test_perspective_capture():
+    t = Q.make_symbol(Q.payload_for(6, "Q"), "Q", version=6)
+    img = Q.render(t, 8, quiet_zone=4, frame=80)
+    h, w = img.shape
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    dst = np.float32([[30, 10], [w - 5, 40], [w - 40, h - 20], [10, h - 5]])
+    warped = cv2.warpPerspective(img, cv2.getPerspectiveTransform(src, dst), (w, h), borderValue=80)
+    s = _only(analyse_image(Q.encode(warped, "JPEG", quality=70)))
+    assert (s.ecc, s.version, s.mask) == (t.ecc, t.version, t.mask)
+    assert s.grid["confident"] and (s.grid["ecc"], s.grid["mask"]) == (t.ecc, t.mask)
+
+
+def test_two_symbols_side_by_side_on_small_screen():
+    ts = [Q.make_symbol(Q.payload_for(2, "M", 8), "M", version=2), Q.make_symbol(Q.payload_for(4, "H", 9), "H",
+                                                                                version=4)]
+    a = Q.render(ts[0], 5, frame=90, frame_px=20)
+    b = Q.render(ts[1], 4, frame=90, frame_px=20)
+    canvas = np.full((1600, 720), 240, np.uint8)
+    canvas[400:400 + a.shape[0], 20:20 + a.shape[1]] = a
+    canvas[400:400 + b.shape[0], 700 - b.shape[1]:700] = b
+    an = analyse_image(canvas)
+    assert sorted((s.ecc, s.version) for s in an.symbols) == [("H", 4), ("M", 2)]
+    for s in an.symbols:
+        t = ts[0] if s.version == 2 else ts[1]
+        assert s.mask == t.mask and s.module_px == pytest.approx(5 if s.version == 2 else 4, rel=0.05)
+
+
+def test_fallback_when_primary_finds_nothing(monkeypatch):
+    """If zxing-cpp reads nothing, the secondaries get the whole image and the grid read supplies the metadata.
+
+    zxing-cpp is made blind here (it reads every real symbol we can render); zbar, OpenCV and the grid are real.
+    """
+    monkeypatch.setattr(D, "zxing_read", lambda img: [])
+    t = Q.make_symbol(Q.payload_for(4, "Q", 5), "Q", version=4)
+    an = analyse_image(Q.phone_screen([(t, 8)], size=(720, 1600)))
+    s = _only(an)
+    assert s.decoders["zxing-cpp"] is None and s.decoders["zbar"] == t.text and s.decoders["opencv-aruco"] == t.text
+    assert s.text == t.text and s.metadata_source == "format-info grid read"
+    assert (s.ecc, s.version, s.mask) == (t.ecc, t.version, t.mask)
+    assert s.quiet_zone_modules == 4 and s.module_px == pytest.approx(8, rel=0.05)
+    assert s.orientation_deg == pytest.approx(0, abs=1)
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(text=st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=60),
+       ecc=st.sampled_from("LMQH"), mod=st.integers(3, 9), k=st.integers(0, 3), inverted=st.booleans())
+def test_roundtrip_property(text, ecc, mod, k, inverted):
+    import segno
+    q = segno.make_qr(text, error=ecc, boost_error=False, encoding="utf-8")
+    m = np.array([list(r) for r in q.matrix], dtype=bool)
+    t = Q.Truth(text, ecc, int(q.version), int(q.mask), m.shape[0], m)
+    dark, light, frame = (230, 20, 200) if inverted else (0, 255, 90)
+    img = np.ascontiguousarray(np.rot90(Q.render(t, mod, dark=dark, light=light, frame=frame), k))
+    s = _only(analyse_image(img))
+    assert s.text == text
+    _assert_matches(s, t, text_disagreements_ok=True)
+    assert s.orientation_deg % 90 == 0

@@ -65,6 +65,39 @@ def format_bits(grid: np.ndarray) -> tuple[int, int]:
     return b1, b2
 
 
+def _bch_version(v: int) -> int:
+    r = v << 12
+    for i in range(17, 11, -1):
+        if r & (1 << i):
+            r ^= 0x1F25 << (i - 12)
+    return (v << 12) | r
+
+
+VERSION_WORDS: list[tuple[int, int]] = [(_bch_version(v), v) for v in range(7, 41)]
+
+
+def read_version_info(grid: np.ndarray) -> dict[str, Any] | None:
+    """Both 18-bit version-information blocks (versions 7+, ISO/IEC 18004 §7.10); None below 45 modules."""
+    n = grid.shape[0]
+    if n < 45:
+        return None
+    b1 = 0
+    for y in range(5, -1, -1):  # top-right block, 3 wide x 6 tall
+        for x in range(n - 9, n - 12, -1):
+            b1 = (b1 << 1) | int(grid[y, x])
+    b2 = 0
+    for x in range(5, -1, -1):  # bottom-left block, 6 wide x 3 tall
+        for y in range(n - 9, n - 12, -1):
+            b2 = (b2 << 1) | int(grid[y, x])
+    out = []
+    for b in (b1, b2):
+        w, v = min(VERSION_WORDS, key=lambda wv: bin(wv[0] ^ b).count("1"))
+        out.append((v, bin(w ^ b).count("1")))
+    v = out[0][0] if out[0][1] <= out[1][1] else out[1][0]
+    return {"version": v, "hamming": [out[0][1], out[1][1]],
+            "confident": out[0][0] == out[1][0] and min(out[0][1], out[1][1]) <= 3}
+
+
 def read_format(grid: np.ndarray) -> dict[str, Any]:
     """ECC level, mask and version from an upright module grid; `confident` per the Appendix A rule."""
     n = int(grid.shape[0])
@@ -77,7 +110,11 @@ def read_format(grid: np.ndarray) -> dict[str, Any]:
         ecc, mask = e2, m2
     version = (n - 17) // 4 if (n - 17) % 4 == 0 and 21 <= n <= 177 else None
     confident = (e1, m1) == (e2, m2) and min(h1, h2) <= 1 and version is not None
-    return {"ecc": ecc, "mask": mask, "version": version, "confident": bool(confident), "hamming": [h1, h2]}
+    out = {"ecc": ecc, "mask": mask, "version": version, "confident": bool(confident), "hamming": [h1, h2]}
+    vi = read_version_info(grid)
+    if vi is not None:
+        out["version_info"] = vi
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------------------
