@@ -163,7 +163,8 @@ def test_phone_screenshot(tmp_path, size, ecc, version, mod, theme, fmt):
 
 
 def test_several_symbols_on_one_screen():
-    ts = [Q.make_symbol(Q.payload_for(v, e, i), e, version=v) for i, (e, v) in enumerate([("L", 3), ("H", 5), ("Q", 4)])]
+    specs = [("L", 3), ("H", 5), ("Q", 4)]
+    ts = [Q.make_symbol(Q.payload_for(v, e, i), e, version=v) for i, (e, v) in enumerate(specs)]
     rgb = Q.phone_screen([(ts[0], 6), (ts[1], 5), (ts[2], 6)], size=(1080, 2340), seed=3)
     an = analyse_image(Q.to_bgr(rgb))
     assert an.error is None and len(an.symbols) == 3
@@ -421,3 +422,27 @@ def test_roundtrip_property(text, ecc, mod, k, inverted):
     assert s.text == text
     _assert_matches(s, t, text_disagreements_ok=True)
     assert s.orientation_deg % 90 == 0
+
+
+# --- an independent renderer (fixtures.synth: fractional module sizes, themes, fonts, layouts) ---------------------
+
+@pytest.mark.parametrize("seed", [1, 3, 7, 10, 16, 28, 34, 47, 58, 69])
+def test_independent_renderer_screens(seed):
+    import math
+    from conformance.payload.record import build_payload
+    from fixtures.synth import jpeg, make_people, random_style, render_screen_with_truth
+    subj = make_people(1, 12)[seed % 12]
+    img, truth = render_screen_with_truth(subj, build_payload(subj, masked=True), style=random_style(seed))
+    if seed % 3 == 0:
+        img = jpeg(img, 70)
+    an = analyse_image(img)
+    q = truth["qr"]
+    (s,) = [x for x in an.symbols if x.text == q["payload"]]
+    assert (s.ecc, s.version, s.mask) == (q["ecc"], q["version"], q["mask"])
+    assert s.grid["confident"] and (s.grid["ecc"], s.grid["mask"]) == (q["ecc"], q["mask"])
+    assert s.disagreements == []
+    assert s.module_px == pytest.approx(q["module_px"], rel=0.05)
+    assert s.polarity == ("light-on-dark" if q["inverted"] else "dark-on-light")
+    # the renderer counts only the QR's exact light colour; any light background beyond it is quiet zone too
+    assert s.quiet_zone_modules >= min(10, math.floor(q["effective_quiet_zone"] + 0.4))
+    assert s.mode == "byte"

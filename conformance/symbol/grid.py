@@ -549,13 +549,16 @@ def measure(gray: np.ndarray, gr: GridRead, cap: int = QUIET_ZONE_CAP) -> dict[s
     qz = 0
     clipped = False
     hgt, wid = gray.shape[:2]
+    # ring k (the k-th module outside the symbol edge) is sampled 0.6 of the way out, so a ring counts only when
+    # most of it is light (decoder corners can be ~0.3 module off): 3.5 modules measure 3. Only the four sides
+    # along the symbol are sampled, not the corner squares: a card's rounded corners must not shorten the quiet zone.
+    a = np.arange(n) + 0.5
     for k in range(1, cap + 1):
-        a = np.arange(-k, n + k) + 0.5
-        top = np.stack([a, np.full_like(a, -k + 0.5)], 1)
-        bot = np.stack([a, np.full_like(a, n + k - 0.5)], 1)
-        b = np.arange(-k + 1, n + k - 1) + 0.5
-        left = np.stack([np.full_like(b, -k + 0.5), b], 1)
-        right = np.stack([np.full_like(b, n + k - 0.5), b], 1)
+        o = k - 0.4
+        top = np.stack([a, np.full_like(a, -o)], 1)
+        bot = np.stack([a, np.full_like(a, n + o)], 1)
+        left = np.stack([np.full_like(a, -o), a], 1)
+        right = np.stack([np.full_like(a, n + o), a], 1)
         pts = _project(gr.homography, np.concatenate([top, bot, left, right]))
         if ((pts[:, 0] < 0) | (pts[:, 1] < 0) | (pts[:, 0] > wid - 1) | (pts[:, 1] > hgt - 1)).any():
             clipped = True
