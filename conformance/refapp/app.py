@@ -278,9 +278,7 @@ def create_app(config: RefAppConfig | None = None) -> Flask:
         png, info = render.screen_png(v["payload"], v["displayed"], v["mode"], ecc=ref.ecc(),
                                       module_px=2 if ref.has("tiny-qr") else None,
                                       toggle_label=ref.toggle_label(v["mode"]))
-        resp = Response(png, mimetype="image/png")
-        resp.headers["X-Refapp-Module-Px"] = str(info["module_px"])
-        return resp
+        return Response(png, mimetype="image/png")
 
     # ---- the phone-style web page ------------------------------------------------------------------
     def page_ok() -> bool:

@@ -77,7 +77,9 @@ def screen_png(payload: str, displayed: dict, mode: str, *, ecc: str = "M", modu
     _center_text(d, 150, "Mã QR cá nhân", font(64, True), WHITE)
     # card
     card_top = 360
-    d.rounded_rectangle([48, card_top, SCREEN_W - 48, 1980], radius=40, fill=CARD)
+    qr_side = total * module_px
+    card_bottom = max(card_top + 60 + 70 + 50 + qr_side + 60 + 200 + 40, 1500)
+    d.rounded_rectangle([48, card_top, SCREEN_W - 48, card_bottom], radius=40, fill=CARD)
     y = _center_text(d, card_top + 60, displayed.get("ho_ten", ""), font(56, True), INK) + 50
     # QR (the white card is the light background; the symbol PNG carries its own white quiet zone)
     qbuf = io.BytesIO()
@@ -94,7 +96,7 @@ def screen_png(payload: str, displayed: dict, mode: str, *, ecc: str = "M", modu
         d.text((SCREEN_W - 110 - (r - l) - l, y - 2), value, font=font(48, True), fill=INK)
         y += 100
     if toggle_label:
-        by = 2040
+        by = card_bottom + 60
         d.rounded_rectangle([110, by, SCREEN_W - 110, by + 140], radius=70, fill=HEADER)
         _center_text(d, by + 45, toggle_label, font(46, True), WHITE)
     out = io.BytesIO()
