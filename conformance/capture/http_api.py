@@ -22,6 +22,7 @@ API = "/assessment/v1"
 MAX_REDIRECTS = 5
 EXCERPT_CHARS = 600
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SECRET_HEADERS = ("set-cookie", "authorization", "proxy-authorization")
 
 
 @dataclass
@@ -90,7 +91,10 @@ class CaptureLog:
         entry: dict[str, Any] = {
             "purpose": purpose, "subject": subject, "method": ex.method, "url": self.mask(ex.url),
             "pii_in_url": find_pii(ex.url, self.pii),
-            "status": ex.status, "headers": ex.headers, "bytes": len(ex.body), "elapsed_ms": ex.elapsed_ms,
+            "status": ex.status,
+            "headers": {k: ("[redacted]" if k in SECRET_HEADERS else (self.mask(v) or ""))
+                        for k, v in ex.headers.items()},
+            "bytes": len(ex.body), "elapsed_ms": ex.elapsed_ms,
             "content_type": ctype or None,
             "body_excerpt": self.mask(text[:EXCERPT_CHARS]) if text is not None else None,
             "personal_data": (find_pii(text, self.pii) if text is not None
