@@ -439,3 +439,58 @@ def test_annotate_redacts_symbols_nobody_reported():
     tlx, tly = (int(v) for v in info["symbol"]["corners"][0])
     patch = out[max(0, tly - 20):tly + 20, max(0, tlx - 20):tlx + 20].reshape(-1, 3)
     assert ((patch[:, 0] > 200) & (patch[:, 1] < 60)).any() or ((patch[:, 2] > 200) & (patch[:, 0] < 60)).any()
+
+
+# -- with the real symbol layer's SymbolReport -------------------------------------------------------------------
+def test_real_symbol_reports_are_masked_rendered_and_redacted(tmp_path):
+    import base64
+
+    from conformance.symbol import analyse_image
+
+    img, _ = phone_screenshot(PAYLOAD_S1, name="Nguyễn Lê Khánh Hà", doc="001093029317", dob="18/01/1987")
+    an = analyse_image(np.asarray(img.convert("L")), ppi=401, name="screens/s1-full.png")
+    assert an.error is None and len(an.symbols) == 1
+    results, _ = make_results()
+    ev = results["evidence"][1]
+    ev["symbols"] = [s.to_dict() for s in an.symbols]
+    ev.pop("screen_text")  # no OCR boxes known: the whole picture is blurred
+    out = write_reports(results, tmp_path, images={"screens/s1-full.png": an.gray})
+    rj, html = _all_text(out)
+    for secret in PII:
+        assert secret not in rj and secret not in html, secret
+    sym = json.loads(rj)["evidence"][1]["symbols"][0]
+    for key in ("raw_bytes", "raw_bytes_b64"):
+        if sym.get(key):
+            raw = bytes.fromhex(sym[key]) if key == "raw_bytes" else base64.b64decode(sym[key])
+            assert raw.decode("latin-1").startswith("*********317|N. L. K. H.|"), key
+    assert sym["module_px"] == pytest.approx(an.symbols[0].module_px)
+    # the embedded picture cannot be decoded
+    uri = re.findall(r'<img [^>]*src="data:image/jpeg;base64,([^"]+)"', html)
+    import io
+
+    pics = [Image.open(io.BytesIO(base64.b64decode(u))) for u in uri]
+    assert pics and all(_decodes(p) == [] for p in pics)
+    # with show_pii the same picture still scans (the outline does not cover modules)
+    out2 = write_reports(results, tmp_path / "pii", images={"screens/s1-full.png": an.gray}, show_pii=True)
+    uri2 = re.findall(r'<img [^>]*src="data:image/jpeg;base64,([^"]+)"', out2["html"].read_text(encoding="utf-8"))
+    assert any(_decodes(Image.open(io.BytesIO(base64.b64decode(u)))) == [PAYLOAD_S1] for u in uri2)
+
+
+def test_unreadable_package_pictures_are_skipped(realistic, tmp_path):
+    results, _ = realistic
+
+    class Pkg:
+        root = tmp_path / "pkg"
+
+    (Pkg.root / "screens").mkdir(parents=True)
+    (Pkg.root / "screens/s1-default.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    # a PNG whose header claims 20000x20000 (400 MP): refused from the header, never decoded
+    import struct
+    import zlib
+
+    ihdr = struct.pack(">IIBBBBB", 20000, 20000, 8, 0, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    (Pkg.root / "screens/s1-full.png").write_bytes(
+        b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk + struct.pack(">I", zlib.crc32(chunk)))
+    out = write_reports(results, tmp_path / "out", Pkg())
+    assert "No picture available" in out["html"].read_text(encoding="utf-8")

@@ -89,6 +89,13 @@ SYMBOL_LABELS: dict[str, tuple[str, str]] = {
     "grid": ("Kiểm tra chéo lưới mô-đun", "Grid cross-check"),
     "disagreements": ("Bất đồng giữa các bộ giải mã", "Disagreements between decoders"),
     "disagreement": ("Bất đồng giữa các bộ giải mã", "Disagreement between decoders"),
+    "orientation_deg": ("Góc xoay (độ)", "Orientation (degrees)"),
+    "eci": ("Có dùng ECI", "Uses ECI"),
+    "metadata_source": ("Nguồn ECC/phiên bản/mặt nạ", "Source of ECC/version/mask"),
+    "segments": ("Các đoạn dữ liệu", "Data segments"),
+    "modules": ("Số mô-đun mỗi cạnh", "Modules per side"),
+    "hamming": ("Khoảng cách Hamming (2 bản thông tin định dạng)", "Hamming distance (2 format-info copies)"),
+    "mirrored": ("Bị lật gương", "Mirrored"),
 }
 SUB_LABELS: dict[str, tuple[str, str]] = {
     "agrees": ("khớp với bộ giải mã", "agrees with the decoder"),
@@ -99,8 +106,9 @@ SUB_LABELS: dict[str, tuple[str, str]] = {
 VALUE_WORDS = {"dark-on-light": ("tối trên nền sáng", "dark on light"),
                "light-on-dark": ("sáng trên nền tối", "light on dark")}
 # never shown as measured values (personal data or geometry drawn on the picture instead)
-SYMBOL_HIDDEN = {"text", "bytes", "raw", "raw_bytes", "bytes_hex", "raw_hex", "data_hex", "corners", "position",
-                 "quad", "polygon", "points", "box", "bbox", "rect", "payload"}
+SYMBOL_HIDDEN = {"text", "bytes", "raw", "raw_bytes", "bytes_hex", "raw_hex", "data_hex", "raw_bytes_b64",
+                 "bytes_b64", "raw_b64", "data_b64", "corners", "position", "quad", "polygon", "points", "box", "bbox",
+                 "rect", "payload"}
 PROFILE_LABELS: dict[str, tuple[str, str]] = {
     "symbol.min_ecc": ("Mức sửa lỗi tối thiểu", "Minimum error-correction level"),
     "symbol.min_quiet_zone_modules": ("Vùng trống tối thiểu (mô-đun)", "Minimum quiet zone (modules)"),
@@ -152,14 +160,20 @@ def _flatten(d: dict, prefix: str = "") -> list[tuple[str, Any]]:
     return out
 
 
-def _decoders_value(v: Any) -> Any:
-    """{'zxing': True/'text'/{...}, 'zbar': False} or ['zxing', ...] -> 'zxing ✔, zbar ✘'."""
+def _decoders_value(v: Any, text: Any = None) -> Any:
+    """{'zxing': True/'text'/None, 'zbar': False} or ['zxing', ...] -> 'zxing ✔, zbar ✘' ('≠' when a decoder
+    read a different text from the symbol's)."""
     if isinstance(v, dict):
-        parts = []
+        parts, differs = [], False
         for name, r in v.items():
-            ok = r if isinstance(r, bool) else (r.get("ok", r.get("read", bool(r))) if isinstance(r, dict) else bool(r))
-            parts.append(f"{name} {'✔' if ok else '✘'}")
-        return ", ".join(parts)
+            ok = r if isinstance(r, bool) else (r.get("ok", r.get("read", bool(r))) if isinstance(r, dict)
+                                                else r is not None)
+            mark = "✔" if ok else "✘"
+            if isinstance(r, str) and isinstance(text, str) and r != text:
+                mark, differs = "≠", True
+            parts.append(f"{name} {mark}")
+        s = ", ".join(parts)
+        return (s + " (≠ = đọc ra nội dung khác)", s + " (≠ = read a different text)") if differs else s
     return _fmt(v)
 
 
@@ -174,7 +188,7 @@ def symbol_rows(sym: dict) -> list[dict[str, Any]]:
         v = sym[k]
         label = SYMBOL_LABELS.get(k)
         if k in ("decoders", "decoded_by"):
-            rows.append({"label": label, "key": k, "value": _decoders_value(v)})
+            rows.append({"label": label, "key": k, "value": _decoders_value(v, sym.get("text"))})
         elif isinstance(v, dict) and v:
             for sk, sv in _flatten(v, k + "."):
                 last = sk.rsplit(".", 1)[-1]
@@ -320,17 +334,22 @@ def render_html(results: dict, images: dict[str, Any] | None = None, *, redact: 
     return _env().get_template("report.html.j2").render(**view)
 
 
-def load_images(results: dict, root: Path) -> dict[str, Any]:
-    """Screenshots of the evidence items, read from the package folder (for callers that pass no images)."""
+def load_images(results: dict, root: Path, max_pixels: int = 40_000_000) -> dict[str, Any]:
+    """Screenshots of the evidence items, read from the package folder (for callers that pass no images).
+
+    Unreadable, oversized or errored evidence is skipped (the report then says there is no picture)."""
     from PIL import Image
 
     out: dict[str, Any] = {}
     for e in results.get("evidence") or []:
-        if isinstance(e, dict) and e.get("kind") == "screenshot" and e.get("file"):
-            p = Path(root) / e["file"]
-            try:
-                with Image.open(p) as im:
-                    out[e["file"]] = to_pil(im)
-            except (OSError, ValueError):
-                continue
+        if not (isinstance(e, dict) and e.get("kind") == "screenshot" and e.get("file")) or e.get("error"):
+            continue
+        p = Path(root) / e["file"]
+        try:
+            with Image.open(p) as im:
+                if im.width * im.height > max_pixels:
+                    continue
+                out[e["file"]] = to_pil(im)
+        except Exception:  # noqa: BLE001 - any broken file just has no picture in the report
+            continue
     return out

@@ -18,6 +18,7 @@ hashes and timestamps; numbers are never touched):
 """
 from __future__ import annotations
 
+import base64
 import binascii
 import copy
 import re
@@ -32,10 +33,12 @@ PROTECTED_KEYS = frozenset({
     "manifest_sha256", "check", "kind", "mode", "subject", "format_version", "suite_version", "spec_version",
     "catalogue_version", "profile_version", "generated_at", "path", "platform", "python", "field",
     "must_failed", "must_open", "title_en", "title_vi", "ecc", "ec_level", "polarity", "content_type",
-    "symbology_identifier", "decoder", "format", "role",
+    "symbology_identifier", "decoder", "format", "role", "validation_date", "metadata_source", "checks_selected",
+    "source", "step", "kind",
 })
 # Values under these keys hold the raw bytes of a decoded symbol (hex string or list of ints).
 RAW_BYTE_KEYS = frozenset({"bytes", "raw", "raw_bytes", "bytes_hex", "raw_hex", "data_hex"})
+B64_KEYS = frozenset({"raw_bytes_b64", "bytes_b64", "raw_b64", "data_b64"})
 
 _B = r"(?<![0-9A-Za-z*])"  # token start: not glued to letters, digits or mask characters
 _E = r"(?![0-9A-Za-z*])"
@@ -212,6 +215,16 @@ class Redactor:
             pass
         return "[masked]" if isinstance(value, str) else self.walk(value)
 
+    def mask_b64(self, value: Any) -> Any:
+        """Base64 raw bytes: decode, mask as text, re-encode (unreadable values are replaced)."""
+        if not isinstance(value, str):
+            return self.walk(value)
+        try:
+            data = base64.b64decode(value, validate=True)
+        except (ValueError, binascii.Error):
+            return "[masked]"
+        return base64.b64encode(self.mask_string(data.decode("latin-1")).encode("latin-1", "replace")).decode("ascii")
+
     # -- documents -------------------------------------------------------------------------------------
     def walk(self, obj: Any, key: str | None = None) -> Any:
         if isinstance(obj, str):
@@ -223,6 +236,8 @@ class Redactor:
             for k, v in obj.items():
                 if k in RAW_BYTE_KEYS:
                     out[k] = self.mask_raw(v)
+                elif k in B64_KEYS:
+                    out[k] = self.mask_b64(v)
                 else:
                     out[k] = self.walk(v, k)
             return out
