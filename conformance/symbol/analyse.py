@@ -211,6 +211,12 @@ def _analyse(source: Any, an: ImageAnalysis, ppi: float | None, max_pixels: int)
 
         t = time.perf_counter()
         gr = G.read_grid(gray, corners, hint_modules=hint)
+        if hint and (gr is None or (not gr.format.get("confident") and gr.n != hint)):
+            # tiny modules: the timing-pattern estimate was not confirmed; measure with zxing-cpp's module count
+            gr2 = G.read_grid(gray, corners, force_modules=hint)
+            if gr2 is not None:
+                gr = gr2
+                gr.format["modules_from"] = "zxing-cpp version"
         tm["grid"] += (time.perf_counter() - t) * 1000
         _fill_from_grid(rep, gray, gr, ppi, tm)
         if gr is not None and rep.ecc and rep.mask is not None:

@@ -159,32 +159,39 @@ _MASKS = [
 ]
 
 
+_PLACEMENT_CACHE: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def placement_order(version: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cols) of the data modules in bit-placement order (ISO/IEC 18004 §7.7.3), cached per version."""
+    if version not in _PLACEMENT_CACHE:
+        n = 17 + 4 * version
+        func = function_mask(version)
+        rows, cols = [], []
+        for right in range(n - 1, 0, -2):
+            if right <= 6:
+                right -= 1
+            upwards0 = (right & 2) == 0
+            for vertical in range(n):
+                for z in (0, 1):
+                    j = right - z
+                    upwards = upwards0 ^ (j < 6)
+                    i = (n - 1 - vertical) if upwards else vertical
+                    if not func[i, j]:
+                        rows.append(i)
+                        cols.append(j)
+        _PLACEMENT_CACHE[version] = (np.array(rows), np.array(cols))
+    return _PLACEMENT_CACHE[version]
+
+
 def read_codewords(grid: np.ndarray, mask: int) -> list[int]:
     """All codewords (interleaved order) from an upright grid, unmasked with `mask`."""
     n = grid.shape[0]
     version = (n - 17) // 4
-    func = function_mask(version)
-    ii, jj = np.indices((n, n))
-    unmasked = grid ^ _MASKS[mask](ii, jj)
-    bits: list[int] = []
-    for right in range(n - 1, 0, -2):
-        if right <= 6:
-            right -= 1
-        upwards0 = (right & 2) == 0
-        for vertical in range(n):
-            for z in (0, 1):
-                j = right - z
-                upwards = upwards0 ^ (j < 6)
-                i = (n - 1 - vertical) if upwards else vertical
-                if not func[i, j]:
-                    bits.append(1 if unmasked[i, j] else 0)
-    out = []
-    for k in range(0, len(bits) - 7, 8):
-        v = 0
-        for b in bits[k:k + 8]:
-            v = (v << 1) | b
-        out.append(v)
-    return out
+    rows, cols = placement_order(version)
+    bits = (grid[rows, cols] ^ _MASKS[mask](rows, cols)).astype(np.uint8)
+    nbytes = bits.size // 8
+    return np.packbits(bits[: nbytes * 8]).tolist()
 
 
 def data_codewords(codewords: list[int], version: int, ecc: str) -> list[int]:
@@ -404,21 +411,33 @@ _CANDIDATES = np.arange(21, 178, 4)
 _TIMING_CACHE: list = []
 
 
-def _timing_points() -> tuple[np.ndarray, list[int]]:
-    """Timing-pattern module centres (row 6 then column 6, modules 8..N-9) for every candidate N, scaled to 0..1."""
+def _timing_points() -> tuple[np.ndarray, list[int], np.ndarray, np.ndarray]:
+    """Timing-pattern module centres (row 6 then column 6, modules 8..N-9) for every candidate N, scaled to 0..1.
+
+    Also: start index of each candidate's block, and a mask of the adjacent pairs that lie within one line.
+    """
     if not _TIMING_CACHE:
-        pts, spans = [], []
+        pts, spans, starts, valid = [], [], [], []
+        pos = 0
         for n in _CANDIDATES:
             idx = np.arange(8, n - 8) + 0.5
             row = np.stack([idx, np.full_like(idx, 6.5)], 1)
             col = np.stack([np.full_like(idx, 6.5), idx], 1)
             pts.append(np.concatenate([row, col]) / n)
-            spans.append(len(idx))
-        _TIMING_CACHE.append((np.concatenate(pts), spans))
+            ln = len(idx)
+            spans.append(ln)
+            starts.append(pos)
+            v = np.ones(2 * ln, bool)
+            v[ln - 1] = False  # last of the row vs first of the column
+            v[2 * ln - 1] = False  # last of the column vs the next candidate
+            valid.append(v)
+            pos += 2 * ln
+        _TIMING_CACHE.append((np.concatenate(pts), spans, np.array(starts), np.concatenate(valid)))
     return _TIMING_CACHE[0]
 
 
-def estimate_modules(blur: np.ndarray, corners: np.ndarray, hint: int | None = None) -> tuple[int, int, float]:
+def estimate_modules(blur: np.ndarray, corners: np.ndarray, hint: int | None = None,
+                     force: int | None = None) -> tuple[int, int, float]:
     """Best (module count N, corner rotation k, timing alternation score) from the timing patterns."""
     # global threshold from a dense sampling of the quad
     uv = (np.stack(np.meshgrid(np.linspace(0.02, 0.98, 48), np.linspace(0.02, 0.98, 48)), -1).reshape(-1, 2))
@@ -427,21 +446,18 @@ def estimate_modules(blur: np.ndarray, corners: np.ndarray, hint: int | None = N
         c = np.roll(corners, -k, axis=0)
         h1 = _homography(c, 1.0)
         t = _otsu(_sample(blur, _project(h1, uv)))
-        allpts, spans = _timing_points()
+        allpts, spans, starts, valid_pairs = _timing_points()
         vals = _sample(blur, _project(h1, allpts))
-        pos = 0
-        for n, ln in zip(_CANDIDATES, spans):
-            v = vals[pos:pos + 2 * ln]
-            pos += 2 * ln
-            if np.isnan(v).any():
+        d = vals <= t
+        change = np.concatenate([d[1:] != d[:-1], [False]]) & valid_pairs
+        alts = np.add.reduceat(change, starts)
+        nan_any = np.add.reduceat(np.isnan(vals), starts) > 0
+        for n, ln, alt, bad in zip(_CANDIDATES, spans, alts, nan_any):
+            if (force is not None and n != force) or bad:
                 continue
-            d = v <= t
-            r, cc = d[:ln], d[ln:]
-            alt = (np.count_nonzero(r[1:] != r[:-1]) + np.count_nonzero(cc[1:] != cc[:-1])) / (2 * (ln - 1))
-            # expected phase: timing module 8 has the same colour as the finder's outer ring
-            score = alt
+            score = float(alt) / (2 * (ln - 1))
             if score > best[2] + 1e-9 or (hint is not None and n == hint and score >= best[2] - 1e-9):
-                best = (int(n), k, float(score))
+                best = (int(n), k, score)
     return best
 
 
@@ -459,8 +475,13 @@ def _finder_score(g: np.ndarray) -> float:
     return s / (3 * 49 + sep.size)
 
 
-def read_grid(gray: np.ndarray, corners, hint_modules: int | None = None) -> GridRead | None:
-    """Sample the module grid inside `corners` (any order of the 4 outer corners) and read its format info."""
+def read_grid(gray: np.ndarray, corners, hint_modules: int | None = None,
+              force_modules: int | None = None) -> GridRead | None:
+    """Sample the module grid inside `corners` (any order of the 4 outer corners) and read its format info.
+
+    The module count is estimated from the timing patterns (`hint_modules` only breaks ties) unless
+    `force_modules` fixes it (used when the estimate was not confirmed by the format information).
+    """
     corners = np.asarray(corners, np.float64).reshape(4, 2)
     side = float(np.mean([np.linalg.norm(corners[i] - corners[(i + 1) % 4]) for i in range(4)]))
     if not np.isfinite(side) or side < 10:
@@ -477,7 +498,7 @@ def read_grid(gray: np.ndarray, corners, hint_modules: int | None = None) -> Gri
     crop = np.ascontiguousarray(gray[y0:y1, x0:x1])
     blur = cv2.blur(crop, (3, 3))
     local = corners - np.array([x0, y0], np.float64)
-    n, k, tscore = estimate_modules(blur, local, hint_modules)
+    n, k, tscore = estimate_modules(blur, local, hint_modules, force_modules)
     if n == 0:
         return None
     c = np.roll(local, -k, axis=0)
