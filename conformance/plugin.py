@@ -96,7 +96,7 @@ class Assessment:
             fs = [f for f in self.findings if f.evidence == ev.key]
             entry: dict[str, Any] = {"file": ev.item.file, "sha256": ev.item.sha256, "kind": ev.item.kind,
                                      "mode": ev.item.mode, "subject": ev.item.subject,
-                                     "status": "error" if ev.error else evidence_status(fs)}
+                                     "status": "error" if ev.error else evidence_status(fs), "symbols": []}
             if ev.error:
                 entry["error"], entry["error_vi"] = ev.error
             else:

@@ -1,7 +1,7 @@
 """DISPLAY-001..004 judged from live capture (conformance.capture.live): the texts the app displayed (interface
 "displayed" / DOM field texts) and the toggle timings in capture/log.json.
 
-Packages without live capture get one not_applicable finding per requirement from these checks; the
+Packages without live capture get one finding per requirement from these checks (skip for DISPLAY-004, which only live capture can show; not_applicable otherwise); the
 submitted-evidence judgements are in display.py.
 """
 from __future__ import annotations
@@ -20,7 +20,10 @@ DATE_RE = re.compile(r"([0-9*]{1,4})\s*([-/.])\s*([0-9*]{1,2})\s*\2\s*([0-9*]{1,
 
 
 def _not_live(requirement: str) -> Finding:
-    return finding("not_applicable", requirement, "no live capture in this package (judged from submitted evidence)",
+    # DISPLAY-004 can only be shown by live capture: without it the evidence is missing (skip). DISPLAY-001..003
+    # are also judged from submitted evidence by display.py, so this part simply does not apply.
+    status = "skip" if requirement == "DISPLAY-004" else "not_applicable"
+    return finding(status, requirement, "no live capture in this package (judged from submitted evidence)",
                    "gói không có dữ liệu chụp trực tiếp (đánh giá theo bằng chứng đã nộp)")
 
 

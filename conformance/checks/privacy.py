@@ -169,7 +169,7 @@ def live_data_handling(ctx):
     if err:
         return finding("error", REQ, err[0], err[1], evidence=ctx.package.manifest.get("capture_log"))
     if log is None:
-        return finding("not_applicable", REQ,
+        return finding("skip", REQ,
                        "no live capture in this package: data handling is only observed when the suite drives the app",
                        "gói không có dữ liệu chụp trực tiếp: việc xử lý dữ liệu chỉ quan sát được khi bộ kiểm thử điều khiển ứng dụng")
     rel = ctx.package.manifest.get("capture_log")

@@ -1,0 +1,115 @@
+"""The CLI as people and CI use it: exit codes, messages naming the file and the problem, no tracebacks."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "fixtures" / "candidates" / "example"
+
+
+def cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "conformance", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "PYTHONPATH": str(REPO)})
+
+
+def package_with(tmp_path: Path, mutate) -> Path:
+    d = tmp_path / "pkg"
+    shutil.copytree(EXAMPLE, d, ignore=shutil.ignore_patterns("expected.json"))
+    man = json.loads((d / "candidate.json").read_text(encoding="utf-8"))
+    mutate(man, d)
+    (d / "candidate.json").write_text(json.dumps(man, ensure_ascii=False), encoding="utf-8")
+    return d
+
+
+def assert_clean_error(p: subprocess.CompletedProcess, *needles: str) -> None:
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert "Traceback" not in p.stderr + p.stdout
+    assert "error:" in p.stderr and "lỗi:" in p.stderr
+    for n in needles:
+        assert n in p.stderr, (n, p.stderr)
+
+
+def test_unknown_key_names_the_json_path(tmp_path):
+    d = package_with(tmp_path, lambda m, d: m["evidence"][1].update({"colour": "blue"}))
+    assert_clean_error(cli("assess", str(d), "--out", str(tmp_path / "o")), "candidate.json", "$.evidence[1]", "colour")
+
+
+def test_wrong_type_names_the_json_path(tmp_path):
+    d = package_with(tmp_path, lambda m, d: m["subjects"][0].update({"loai_dinh_danh": "zero"}))
+    assert_clean_error(cli("assess", str(d), "--out", str(tmp_path / "o")), "$.subjects[0].loai_dinh_danh")
+
+
+def test_not_json(tmp_path):
+    d = package_with(tmp_path, lambda m, d: None)
+    (d / "candidate.json").write_text("{ not json", encoding="utf-8")
+    assert_clean_error(cli("assess", str(d), "--out", str(tmp_path / "o")), "candidate.json", "not valid JSON")
+
+
+def test_missing_folder_and_missing_manifest(tmp_path):
+    assert_clean_error(cli("assess", str(tmp_path / "nope")), "does not exist")
+    (tmp_path / "empty").mkdir()
+    assert_clean_error(cli("assess", str(tmp_path / "empty")), "candidate.json")
+
+
+def test_broken_profile(tmp_path):
+    prof = tmp_path / "p.yaml"
+    prof.write_text("profile_version: '1'\nname: x\n", encoding="utf-8")
+    assert_clean_error(cli("assess", str(EXAMPLE), "--profile", str(prof), "--out", str(tmp_path / "o")), "p.yaml")
+
+
+def test_symlink_out_of_the_package_is_an_evidence_error(tmp_path):
+    def mutate(m, d):
+        os.symlink("/etc/hostname", d / "screens" / "link.png")
+        m["evidence"].append({"file": "screens/link.png", "subject": "s1", "mode": "default", "kind": "screenshot"})
+
+    d = package_with(tmp_path, mutate)
+    out = tmp_path / "o"
+    p = cli("assess", str(d), "--out", str(out), "--check", "symbol_single_and_decodes")
+    assert p.returncode == 3, p.stdout + p.stderr  # SYMBOL-001 errors on one item: incomplete, not a crash
+    res = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    ev = {e["file"]: e for e in res["evidence"]}
+    assert ev["screens/link.png"]["status"] == "error"
+    assert "outside the package" in ev["screens/link.png"]["error"]
+    assert ev["screens/s1-default.png"]["status"] == "pass"
+    assert "Traceback" not in p.stdout + p.stderr
+
+
+def test_non_conformant_run_prints_table_and_exit_1(tmp_path):
+    out = tmp_path / "o"
+    p = cli("assess", str(REPO / "fixtures" / "candidates" / "payload-005-type-2"), "--out", str(out))
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "PAYLOAD-005" in p.stdout and "FAIL" in p.stdout and "NON-CONFORMANT" in p.stdout
+    for f in ("results.json", "report.html", "junit.xml"):
+        assert (out / f).is_file(), f
+    assert any((out / "allure-results").glob("*-result.json"))
+    junit = (out / "junit.xml").read_text(encoding="utf-8")
+    assert "PAYLOAD-005" in junit and "failure" in junit
+
+
+def test_checks_listing_names_every_requirement():
+    p = cli("checks")
+    assert p.returncode == 0
+    for rid in ("GEN-001", "PAYLOAD-012", "DISPLAY-003", "SYMBOL-008", "PRIV-001"):
+        assert rid in p.stdout
+    assert "conformance/checks/" in p.stdout
+
+
+def test_pytest_entry_point_selects_by_requirement_id(tmp_path):
+    """`pytest conformance --candidate PATH -k ID` runs just that requirement's tests, as pytest users expect."""
+    out = tmp_path / "o"
+    p = subprocess.run([sys.executable, "-m", "pytest", "conformance", "--candidate",
+                        str(REPO / "fixtures" / "candidates" / "payload-005-type-2"), "--out", str(out),
+                        "-k", "PAYLOAD-005", "-p", "no:cacheprovider", "-q"],
+                       cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 1, p.stdout[-2000:]
+    assert "2 failed" in p.stdout and "deselected" in p.stdout
+    res = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert {r["id"]: r["status"] for r in res["requirements"]}["PAYLOAD-005"] == "fail"
+    assert res["summary"]["checks_selected"] is None
