@@ -463,3 +463,16 @@ def test_tiny_modules_measured_with_the_right_module_count(seed, factor):
     if s.grid["confident"]:
         assert (s.grid["ecc"], s.grid["mask"]) == (q["ecc"], q["mask"])
     assert not [d for d in s.disagreements if not d.startswith("text:")]
+
+
+def test_exif_orientation_is_applied():
+    t, img = _sym_img()
+    pad = np.pad(img, ((0, 0), (0, 120)), constant_values=90)  # wider than tall
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise for display
+    data = Q.encode(Image.fromarray(pad), "JPEG", quality=90, exif=exif.tobytes())
+    an = analyse_image(data)
+    assert (an.width, an.height) == (pad.shape[0], pad.shape[1])
+    _assert_matches(_only(an), t)
+    plain = analyse_image(Q.encode(Image.fromarray(pad), "JPEG", quality=90))
+    assert (plain.width, plain.height) == (pad.shape[1], pad.shape[0])

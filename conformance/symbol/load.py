@@ -97,6 +97,30 @@ def _array_to_gray(a: np.ndarray, name: str, max_pixels: int) -> np.ndarray:
                     f"{name}: mảng có {ch} kênh không phải ảnh xám, BGR hay BGRA")
 
 
+def _fast_decode(img: Image.Image, data: bytes) -> np.ndarray | None:
+    """OpenCV's decoder for the common case (8-bit grey/RGB PNG or JPEG, no alpha, no EXIF rotation), else None.
+
+    Same Rec. 601 grey as PIL's convert("L"); JPEG decodes only the luma plane. Anything unusual (palette, alpha,
+    16-bit, CMYK, rotation tag) or any decoding problem goes to the PIL path, which reports errors properly.
+    """
+    try:
+        if img.format not in ("PNG", "JPEG") or img.mode not in ("L", "RGB") or "transparency" in img.info:
+            return None
+        if img.format == "PNG" and img.info.get("bitdepth", 8) not in (8, None):
+            return None
+        if img.format == "PNG":
+            if "exif" in img.info:  # (PNG's getexif() would decode the pixels to look for a late eXIf chunk)
+                return None
+        elif img.getexif().get(0x0112, 1) != 1:
+            return None
+        arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION)
+    except Exception:  # noqa: BLE001
+        return None
+    if arr is None or arr.shape[:2] != (img.size[1], img.size[0]):
+        return None
+    return arr
+
+
 def load_gray(source: Any, name: str, max_pixels: int) -> np.ndarray:
     """8-bit greyscale (alpha composited on white). Raises LoadError (only) with English and Vietnamese text."""
     if isinstance(source, np.ndarray):
@@ -146,6 +170,9 @@ def load_gray(source: Any, name: str, max_pixels: int) -> np.ndarray:
                             f"{name}: phần đầu ảnh khai báo kích thước rỗng {w}x{h}")
         if w * h > max_pixels:
             raise _too_big(name, w, h, max_pixels)
+        fast = _fast_decode(img, data)
+        if fast is not None:
+            return fast
         try:
             if img.format == "JPEG" and img.mode in ("RGB", "YCbCr"):
                 img.draft("L", img.size)  # decode only the luma plane (same Rec. 601 weights)
