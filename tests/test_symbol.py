@@ -253,6 +253,7 @@ def test_bad_inputs(tmp_path):
     cases = {
         "zero.png": b"",
         "truncated.png": good[: len(good) // 2],
+        "truncated.jpg": Q.encode(_sym_img()[1], "JPEG", quality=90)[:1500],
         "notes.png": "Đây không phải ảnh / not an image\n".encode(),
         "huge.png": Q.png_with_header(100_000, 100_000),
         "big.png": Q.png_with_header(8000, 5001),
@@ -266,6 +267,7 @@ def test_bad_inputs(tmp_path):
     assert "0 bytes" in analyse_image(tmp_path / "zero.png").error
     assert "pixels" in analyse_image(tmp_path / "huge.png").error
     assert "truncated" in analyse_image(tmp_path / "truncated.png").error
+    assert "truncated" in analyse_image(tmp_path / "truncated.jpg").error
     # header-only check: the limit is applied before decoding
     an = analyse_image(good, max_pixels=1000, name="small-limit.png")
     assert an.error and "small-limit.png" in an.error and "limit" in an.error

@@ -108,6 +108,9 @@ def _fast_decode(img: Image.Image, data: bytes) -> np.ndarray | None:
             return None
         if img.format == "PNG" and img.info.get("bitdepth", 8) not in (8, None):
             return None
+        tail = data[-32:]
+        if (img.format == "PNG" and b"IEND" not in tail) or (img.format == "JPEG" and b"\xff\xd9" not in tail):
+            return None  # possibly truncated: OpenCV would return a partly grey image, PIL reports the problem
         if img.format == "PNG":
             if "exif" in img.info:  # (PNG's getexif() would decode the pixels to look for a late eXIf chunk)
                 return None
