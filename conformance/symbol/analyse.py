@@ -269,7 +269,7 @@ def _disagreements(rep: SymbolReport) -> None:
             if theirs is not None and mine is not None and mine != theirs:
                 rep.disagreements.append(f"{key}: zxing-cpp says {theirs}, format-info grid read says {mine}")
     vi = g.get("version_info")
-    if vi and vi.get("confident") and rep.version is not None and vi["version"] != rep.version:
+    if vi and vi.get("confident") and g.get("confident") and rep.version is not None and vi["version"] != rep.version:
         rep.disagreements.append(f"version: zxing-cpp says {rep.version}, version-info grid read says {vi['version']}")
     if rep.text is not None:
         for name in (D.ZBAR, D.OPENCV):
