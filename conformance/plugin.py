@@ -77,6 +77,7 @@ class Assessment:
         self.cases = iter_cases(self.ctx, checks.values())
         self.findings: list[Finding] = []
         self.ran = False
+        self.attachments: dict[str, bytes] = {}  # evidence key -> annotated PNG, made once per item
         out = config.getoption("--out")
         stamp = self.started.strftime("%Y%m%d-%H%M%S")
         self.out_dir = Path(out) if out else REPO / "reports" / f"{_slug(self.package.candidate['name'])}-{stamp}"
@@ -181,16 +182,19 @@ def _allure_decorate(a: Assessment, spec, target, findings: list[Finding]) -> No
     allure.dynamic.label("feature", spec.requirements[0].split("-")[0])
     analysis = getattr(target, "analysis", None) if spec.scope == "evidence" else None
     if analysis is not None and not analysis.error and getattr(analysis, "gray", None) is not None:
-        import io
+        png = a.attachments.get(target.key)
+        if png is None:
+            import io
 
-        from conformance.reports import annotate_screenshot
+            from conformance.reports import annotate_screenshot
 
-        img = annotate_screenshot(analysis.gray, [s.to_dict() for s in target.symbols],
-                                  redact=not a.config.getoption("--show-pii"))
-        img.thumbnail((480, 1040))
-        buf = io.BytesIO()
-        img.save(buf, "PNG")
-        allure.attach(buf.getvalue(), name=f"{target.key} (annotated)", attachment_type=allure.attachment_type.PNG)
+            img = annotate_screenshot(analysis.gray, [s.to_dict() for s in target.symbols],
+                                      redact=not a.config.getoption("--show-pii"))
+            img.thumbnail((480, 1040))
+            buf = io.BytesIO()
+            img.save(buf, "PNG")
+            png = a.attachments[target.key] = buf.getvalue()
+        allure.attach(png, name=f"{target.key} (annotated)", attachment_type=allure.attachment_type.PNG)
 
 
 def judge(a: Assessment, spec, target) -> None:

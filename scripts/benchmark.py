@@ -66,6 +66,7 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=50)
     ap.add_argument("--repeat", type=int, default=3, help="runs per image; the median is kept")
     ap.add_argument("--keep", type=Path, help="write the screenshots here instead of a temporary folder")
+    ap.add_argument("--ocr", type=int, default=12, help="also time screen OCR on this many fixture screenshots (0: off)")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as td:
         out = a.keep or Path(td)
@@ -115,7 +116,56 @@ def main() -> int:
         print("stage medians (ms, last run per image):")
         for k, v in stages.items():
             print(f"  {k:14s} {statistics.median(v):7.1f}")
+        memory(files[: min(10, len(files))])
+    if a.ocr:
+        ocr_cost(a.ocr)
     return 0
+
+
+def memory(files) -> None:
+    """Peak Python-heap allocation of one analyse_image call, relative to the decoded greyscale image size."""
+    import tracemalloc
+
+    ratios = []
+    for p, _ in files:
+        an = analyse_image(p)  # warm caches
+        tracemalloc.start()
+        an = analyse_image(p)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        ratios.append(peak / max(1, an.width * an.height))
+    print(f"memory: peak traced allocation per analyse_image / greyscale image bytes: median "
+          f"{statistics.median(ratios):.2f}x, max {max(ratios):.2f}x  ({len(ratios)} images)")
+
+
+def ocr_cost(limit: int) -> None:
+    """Screen-text OCR (issue 5) next to decoding, on the fixture candidates' screenshots (real UI text)."""
+    from conformance.ocr import read_screen
+
+    shots = [p for p in sorted((ROOT / "fixtures" / "candidates").glob("*/screens/*.png"))
+             if not p.parent.parent.name.startswith("bad-input")][:limit]
+    shots = [p for p in shots if p.stat().st_size > 1000]
+    dec, ocr = [], []
+    for p in shots:
+        t = time.perf_counter()
+        an = analyse_image(p)
+        dec.append((time.perf_counter() - t) * 1000)
+        if an.error:
+            continue
+        boxes = []
+        for sym in an.symbols:
+            xs = [c[0] for c in sym.corners]
+            ys = [c[1] for c in sym.corners]
+            boxes.append([int(min(xs)), int(min(ys)), int(max(xs)) + 1, int(max(ys)) + 1])
+        t = time.perf_counter()
+        read_screen(an.gray, exclude_boxes=boxes)
+        ocr.append((time.perf_counter() - t) * 1000)
+    if not ocr:
+        print("ocr: no fixture screenshots found")
+        return
+    md, mo = statistics.median(dec), statistics.median(ocr)
+    print(f"ocr on {len(ocr)} fixture screenshots: read_screen median {mo:7.1f} ms (max {max(ocr):.1f}); "
+          f"analyse_image median {md:7.1f} ms; OCR / decode ratio {mo / md:.1f}x")
 
 
 if __name__ == "__main__":

@@ -88,6 +88,13 @@ def symbol_quiet_zone(ev):
     if qz is None:
         return finding("review", "SYMBOL-004", "quiet zone could not be measured", "không đo được vùng trống",
                        expected=f">= {need} modules")
+    if qz < need and getattr(s, "quiet_zone_clipped", False):
+        return finding("review", "SYMBOL-004",
+                       f"only {qz} modules of quiet zone are visible before the edge of the capture; the screen may "
+                       "have more beyond it: check a capture showing the whole code area",
+                       f"chỉ thấy {qz} mô-đun vùng trống trước mép ảnh chụp; màn hình có thể còn rộng hơn: "
+                       "hãy xem ảnh chụp đầy đủ vùng mã", expected=f">= {need}", found=str(qz),
+                       measured={"quiet_zone_modules": qz, "clipped": True})
     if qz < need:
         return finding("warn", "SYMBOL-004", f"quiet zone is {qz} modules, below the minimum of {need}",
                        f"vùng trống rộng {qz} mô-đun, nhỏ hơn mức tối thiểu {need}",

@@ -19,6 +19,7 @@ _FONT_DIRS = (
 )
 OUTLINE = (230, 0, 110)
 LABEL_BG = (230, 0, 110)
+OCR_OUTLINE = (0, 110, 200)  # regions whose text was read (OCR) for DISPLAY-001/002
 
 
 def _font(size: int) -> ImageFont.ImageFont:
@@ -200,11 +201,13 @@ def _symbol_label(i: int, sym: dict) -> str:
 
 
 def annotate_screenshot(image: Any, symbols: list[dict], *, redact: bool,
-                        ocr_boxes: list[dict] | None = None) -> Image.Image:
+                        ocr_boxes: list[dict] | None = None, highlights: list[dict] | None = None) -> Image.Image:
     """Outline each located QR symbol (corners marked, labelled) and, if `redact`, make it undecodable.
 
     `symbols`: SymbolReport dicts (corners under corners/position/quad/box). `ocr_boxes`: [{"box": [x0,y0,x1,y1],
     "role": ...}] text boxes to blur when redacting; None means unknown, so the whole screenshot is blurred.
+    `highlights`: [{"box": [x0,y0,x1,y1], "label": str}] regions where the screen text was read (OCR), outlined
+    and labelled so the report shows where each DISPLAY judgement looked.
     """
     img = to_pil(image)
     symbols = [s for s in (symbols or []) if isinstance(s, dict)]
@@ -238,4 +241,19 @@ def annotate_screenshot(image: Any, symbols: list[dict], *, redact: bool,
         ly = y0 - th - 10 - lw if y0 - th - 10 - lw > 0 else min(h - th - 8, max(p[1] for p in pts) + lw + 2)
         d.rectangle((lx, ly, lx + tw + 8, ly + th + 8), fill=LABEL_BG)
         d.text((lx + 4 - tb[0], ly + 4 - tb[1]), label, fill=(255, 255, 255), font=font)
+    for hl in highlights or []:
+        box = hl.get("box") if isinstance(hl, dict) else None
+        if not (isinstance(box, (list, tuple)) and len(box) == 4):
+            continue
+        x0, y0, x1, y1 = (float(v) for v in box)
+        pad = lw * 2
+        d.rectangle((x0 - pad, y0 - pad, x1 + pad, y1 + pad), outline=OCR_OUTLINE, width=lw)
+        label = str(hl.get("label") or "")
+        if label:
+            tb = d.textbbox((0, 0), label, font=font)
+            tw, th = tb[2] - tb[0], tb[3] - tb[1]
+            lx = max(0, min(w - tw - 8, x0 - pad))
+            ly = max(0, y0 - pad - th - 8 - lw)
+            d.rectangle((lx, ly, lx + tw + 8, ly + th + 8), fill=OCR_OUTLINE)
+            d.text((lx + 4 - tb[0], ly + 4 - tb[1]), label, fill=(255, 255, 255), font=font)
     return img

@@ -207,14 +207,26 @@ def symbol_rows(sym: dict) -> list[dict[str, Any]]:
     return rows
 
 
-def _image_uri(img: Any, symbols: list[dict], redact: bool, ocr_boxes: list[dict] | None) -> str:
-    pil = annotate_screenshot(img, symbols, redact=redact, ocr_boxes=ocr_boxes)
+def _image_uri(img: Any, symbols: list[dict], redact: bool, ocr_boxes: list[dict] | None,
+               highlights: list[dict] | None = None) -> str:
+    pil = annotate_screenshot(img, symbols, redact=redact, ocr_boxes=ocr_boxes, highlights=highlights)
     w, h = pil.size
     if w > REPORT_IMAGE_WIDTH:
         pil = pil.resize((REPORT_IMAGE_WIDTH, max(1, round(h * REPORT_IMAGE_WIDTH / w))), 1)  # LANCZOS
     buf = io.BytesIO()
     pil.convert("RGB").save(buf, "JPEG", quality=82, optimize=True)
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def read_regions(items: list[dict]) -> list[dict]:
+    """Where the screen-text judgements looked: the `box` of each DISPLAY finding read by OCR, labelled."""
+    out = []
+    for it in items:
+        f = it.get("f") if isinstance(it, dict) else None
+        m = (f or {}).get("measured") or {}
+        if isinstance(m, dict) and m.get("part") == "screen_text" and m.get("box"):
+            out.append({"box": m["box"], "label": f"{f.get('requirement')} {f.get('status')}"})
+    return out
 
 
 def ocr_boxes_of(screen_text: Any) -> list[dict] | None:
@@ -285,7 +297,8 @@ def build_view(results: dict, images: dict[str, Any], *, redact: bool) -> dict[s
         img = images.get(e.get("file")) if images else None
         if img is not None:
             try:
-                img_uri = _image_uri(img, syms, redact, ocr_boxes_of(e.get("screen_text")))
+                img_uri = _image_uri(img, syms, redact, ocr_boxes_of(e.get("screen_text")),
+                                     read_regions(by_ev.get(e.get("file"), [])))
             except Exception as exc:  # a broken picture must not lose the whole report
                 img_error = f"{type(exc).__name__}: {exc}"
         st = e.get("screen_text") if isinstance(e.get("screen_text"), dict) else None
