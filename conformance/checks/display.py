@@ -6,6 +6,7 @@ the screen shows next to the code (OCR, conformance.ocr). Live-capture judgement
 from __future__ import annotations
 
 from conformance.checks._common import no_payload
+from conformance.checks.payload import structure_broken, structure_skip
 from conformance.checks.registry import check, finding, from_violation
 
 WHAT = {"DISPLAY-001": ("document number", "số giấy tờ"), "DISPLAY-002": ("date of birth", "ngày sinh")}
@@ -15,6 +16,8 @@ def _payload_masking(ev, requirement: str):
     report = ev.payload_report
     if report is None:
         return [no_payload(ev, requirement)]
+    if structure_broken(report):
+        return [structure_skip(requirement)]
     bad = [from_violation(v) for v in report.violations if v.requirement == requirement]
     if bad:
         return bad

@@ -22,8 +22,11 @@ DATE_RE = re.compile(r"([0-9*]{1,4})\s*([-/.])\s*([0-9*]{1,2})\s*\2\s*([0-9*]{1,
 def _not_live(requirement: str) -> Finding:
     # DISPLAY-004 can only be shown by live capture: without it the evidence is missing (skip). DISPLAY-001..003
     # are also judged from submitted evidence by display.py, so this part simply does not apply.
-    status = "skip" if requirement == "DISPLAY-004" else "not_applicable"
-    return finding(status, requirement, "no live capture in this package (judged from submitted evidence)",
+    if requirement == "DISPLAY-004":
+        return finding("skip", requirement, "which mode the app shows first is only observed by live capture; this "
+                       "package has none", "chế độ ứng dụng hiển thị đầu tiên chỉ quan sát được khi chụp trực tiếp; "
+                       "gói này không có dữ liệu chụp trực tiếp")
+    return finding("not_applicable", requirement, "no live capture in this package (judged from submitted evidence)",
                    "gói không có dữ liệu chụp trực tiếp (đánh giá theo bằng chứng đã nộp)")
 
 

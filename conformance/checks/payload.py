@@ -15,11 +15,22 @@ FIELD_OF = {
 }
 
 
+def structure_broken(report) -> bool:
+    return any(v.requirement == "PAYLOAD-001" for v in report.violations)
+
+
+def structure_skip(requirement: str) -> Finding:
+    return finding("skip", requirement, "field not judged: the payload does not split into six fields (see PAYLOAD-001)",
+                   "không đánh giá trường này: nội dung mã không tách được thành sáu trường (xem PAYLOAD-001)")
+
+
 def judge_rule(ev, requirement: str) -> list[Finding]:
     """Findings for one payload rule: each violation of it, or one pass."""
     report = ev.payload_report
     if report is None:
         return [no_payload(ev, requirement)]
+    if requirement != "PAYLOAD-001" and structure_broken(report):
+        return [structure_skip(requirement)]
     out = [from_violation(v) for v in report.violations if v.requirement == requirement]
     # SHOULD-strength remarks inside a MUST rule (e.g. proxy QID missing when LoaiDinhDanh=1) are warnings.
     out += [from_violation(v, status="warn") for v in report.review if v.requirement == requirement]
@@ -101,6 +112,8 @@ def payload_ext_signature(ev):
     report = ev.payload_report
     if report is None:
         return no_payload(ev, "PAYLOAD-012")
+    if structure_broken(report):
+        return structure_skip("PAYLOAD-012")
     items = [v for v in report.review + report.violations if v.requirement == "PAYLOAD-012"]
     if items:
         return [from_violation(v, status="review") for v in items]
