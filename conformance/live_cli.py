@@ -59,7 +59,35 @@ def cmd_live(ns) -> int:
     return run_assessment(package, out, ns.profile, ns.show_pii)
 
 
+def cmd_demo_live(ns) -> int:
+    """Start the reference candidate on loopback, capture it live (HTTP or real browser), assess, stop it."""
+    from conformance.capture.live import capture
+    from conformance.cli import run_assessment
+    from conformance.refapp.launch import RefAppProcess
+
+    out = Path(ns.out)
+    try:
+        app = RefAppProcess(ns.defect or [])
+    except RuntimeError as exc:
+        _err(str(exc), "ứng dụng tham chiếu không khởi động được (python -m conformance.refapp)")
+        return 2
+    with app:
+        print(f"reference app / ứng dụng tham chiếu: {app.url}  defects: {', '.join(ns.defect or []) or 'none'}")
+        package = capture(app.live_config(ns.adapter), out / "package")
+    return run_assessment(package, out, ns.profile, ns.show_pii)
+
+
 def register(subparsers) -> None:
+    from conformance.refapp import DEFECTS
+
+    d = subparsers.add_parser("demo-live", help="start the bundled reference candidate, capture it live and assess it "
+                                                "/ chạy ứng dụng tham chiếu, chụp trực tiếp và đánh giá")
+    d.add_argument("--out", required=True, help="output folder (package in OUT/package, reports in OUT)")
+    d.add_argument("--adapter", choices=("browser", "http"), default="browser")
+    d.add_argument("--defect", action="append", choices=sorted(DEFECTS), help="switch a defect on (repeatable)")
+    d.add_argument("--profile", default=None)
+    d.add_argument("--show-pii", action="store_true")
+    d.set_defaults(func=cmd_demo_live)
     p = subparsers.add_parser("live", help="capture a running candidate (live section of CONFIG), then assess it / "
                                            "chụp trực tiếp ứng dụng đang chạy rồi đánh giá")
     p.add_argument("config", metavar="CONFIG", help="candidate.json with a 'live' section and the test accounts")

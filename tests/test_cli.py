@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "fixtures" / "candidates" / "example"
 
@@ -113,3 +114,26 @@ def test_pytest_entry_point_selects_by_requirement_id(tmp_path):
     res = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert {r["id"]: r["status"] for r in res["requirements"]}["PAYLOAD-005"] == "fail"
     assert res["summary"]["checks_selected"] is None
+
+
+def test_demo_live_http_conformant_and_defect(tmp_path):
+    """The bundled reference candidate, started on loopback and driven over its assessment interface."""
+    p = cli("demo-live", "--adapter", "http", "--out", str(tmp_path / "ok"))
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-2000:]
+    assert "CONFORMANT" in p.stdout
+    p = cli("demo-live", "--adapter", "http", "--defect", "no-toggle", "--out", str(tmp_path / "bad"))
+    assert p.returncode == 1, p.stdout[-3000:]
+    res = json.loads((tmp_path / "bad" / "results.json").read_text(encoding="utf-8"))
+    assert {r["id"]: r["status"] for r in res["requirements"]}["DISPLAY-003"] == "fail"
+    log = json.loads((tmp_path / "bad" / "package" / "capture" / "log.json").read_text(encoding="utf-8"))
+    assert log["exchanges"]
+
+
+@pytest.mark.browser
+def test_demo_live_browser_conformant(tmp_path):
+    """Headless Chromium at a fractional device pixel ratio (2.625) against the conformant reference app."""
+    p = cli("demo-live", "--out", str(tmp_path / "b"))
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-2000:]
+    res = json.loads((tmp_path / "b" / "results.json").read_text(encoding="utf-8"))
+    assert res["device"].get("dpr") == 2.625 or res["device"].get("ppi") == 420
+    assert all(e["status"] != "error" for e in res["evidence"])

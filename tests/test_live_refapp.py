@@ -5,58 +5,24 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import select
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
 
 from conformance.capture.live import capture
 from conformance.capture.package import load_package
 from conformance.checks import display_live, privacy
 from conformance.checks.registry import run_check
 from conformance.context import build_contexts
+from conformance.refapp.launch import RefAppProcess
 from conformance.specs import load_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "live-" + os.urandom(6).hex()
 
 
-class RefApp:
-    def __init__(self, defects: list[str]):
-        args = [sys.executable, "-m", "conformance.refapp", "--port", "0", "--host", "127.0.0.1", "--token", TOKEN]
-        for d in defects:
-            args += ["--defect", d]
-        self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        self.url = None
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and self.url is None:
-            r, _, _ = select.select([self.proc.stdout], [], [], 0.2)
-            if r:
-                m = re.fullmatch(r"REFAPP_URL=(http://127\.0\.0\.1:\d+)\s*", self.proc.stdout.readline())
-                if m:
-                    self.url = m.group(1)
-            elif self.proc.poll() is not None:
-                break
-        if self.url is None:
-            self.stop()
-            raise RuntimeError("reference app did not start")
-
-    def records(self) -> list[dict]:
-        r = requests.get(self.url + "/assessment/v1/records", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
-        recs = r.json()["records"]
-        return recs if isinstance(recs, list) else [{"id": k, **v} for k, v in recs.items()]
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+def RefApp(defects: list[str]) -> RefAppProcess:
+    return RefAppProcess(defects, token=TOKEN)
 
 
 def live_config(url: str, records: list[dict], adapter: str, subjects=("s1",), toggle=None) -> dict:
