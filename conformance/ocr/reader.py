@@ -10,6 +10,14 @@ Two passes, both real Tesseract:
    a light screen is inverted locally), scaled so the line is ~64 px high, and read again as one line (mode 7).
    The second reading is kept beside the first (`line["alt"]`); the matcher looks at both and treats a
    disagreement between them as "review", never as a pass.
+3. Geometry (glyphs.py), independent of pass 1: text lines are found from the ink itself (a line Tesseract missed
+   is still found); in every line, stars, digits and separators are told apart by shape and place, and the stars
+   counted. Every span that looks like a masked value (stars next to digits: ``******DDDDDD``, ``**/**/DDDD``,
+   ``DDDD-**-**``) whose star count is sure has its digit runs read by Tesseract with a digit whitelist (one call
+   for all runs); when each run gives exactly as many digits as the geometry saw, the reading ``******314511`` is
+   added to the Tesseract line it overlaps (`alt` entry with ``"source": "geometry"``), or as a line of its own.
+   The matcher treats it as one more reading of that line: a disagreement with Tesseract's own reading is
+   "review", never a pass.
 
 `read_screen` never raises: an unreadable input or a Tesseract failure is reported in `ScreenReading.error`.
 """
@@ -263,6 +271,11 @@ def read_screen(
                     ln["alt"] = alt
             reading.timings_ms["ocr_lines"] = (time.perf_counter() - t0) * 1000
             reading.timings_ms["rescanned_lines"] = float(min(len(todo), MAX_RESCANS))
+            t0 = time.perf_counter()
+            n_geo = _geometric_readings(reading, norm, lang)
+            reading.timings_ms["geometry"] = (time.perf_counter() - t0) * 1000
+            reading.timings_ms["geometric_values"] = float(n_geo)
+            reading.text = "\n".join(ln["text"] for ln in reading.lines)
     except Exception as exc:  # noqa: BLE001  - library code never lets an exception escape
         reading.error = f"OCR failed{' on ' + reading.source if reading.source else ''}: {type(exc).__name__}: {exc}"
         reading.error_vi = f"OCR lỗi: {type(exc).__name__}: {exc}"
@@ -321,3 +334,138 @@ def _rescan_lines(norm: np.ndarray, boxes: list[list[int]], lang: str) -> list[l
         lines = _group_lines(d, f, cx0, cy0)
         out.append([{"text": ln["text"], "conf": ln["conf"], "box": ln["box"], "words": ln["words"]} for ln in lines])
     return out
+
+
+GEO_DIGIT_CONF = 60.0  # minimum mean Tesseract confidence of the whitelisted digit reading of a geometric span
+
+
+def _geometric_readings(reading: ScreenReading, norm: np.ndarray, lang: str) -> int:
+    """Pass 3 (see module doc). Adds geometric readings to `reading.lines`; returns how many were added."""
+    from . import glyphs
+
+    try:
+        ink = glyphs.binarise(norm)
+        spans: list[dict[str, Any]] = []
+        seen: set[tuple] = set()
+        for box in glyphs.text_lines(ink):
+            line = glyphs.classify_line(ink, box)
+            if line is None:
+                continue
+            for sp in glyphs.value_spans(line):
+                key = (sp["pattern"], tuple(sp["box"]))
+                if key in seen or not sp["sure"]:
+                    continue
+                seen.add(key)
+                spans.append(sp)
+    except Exception:  # noqa: BLE001  - geometry is an extra: it never breaks the reading
+        return 0
+    if not spans:
+        return 0
+    runs = [(i, j, rb) for i, sp in enumerate(spans) for j, rb in enumerate(sp["digit_runs"])]
+    texts = _read_crops(norm, [rb for _, _, rb in runs], lang, "-c tessedit_char_whitelist=0123456789")
+    digits: dict[tuple[int, int], tuple[str, float]] = {}
+    for (i, j, _), (txt, conf) in zip(runs, texts):
+        digits[(i, j)] = ("".join(ch for ch in txt if ch.isdigit()), conf)
+    added = 0
+    for i, sp in enumerate(spans):
+        out, confs, ok = [], [], True
+        j = 0
+        pat = sp["pattern"]
+        k = 0
+        while k < len(pat):
+            if pat[k] == "D":
+                n = sp["digit_counts"][j]
+                d, c = digits.get((i, j), ("", 0.0))
+                if len(d) != n:
+                    ok = False
+                    break
+                out.append(d)
+                confs.append(c)
+                k += n
+                j += 1
+            else:
+                out.append(pat[k])
+                k += 1
+        if not ok or not confs or min(confs) < GEO_DIGIT_CONF:
+            continue
+        text = "".join(out)
+        conf = round(min(confs), 1)
+        alt = {"text": text, "conf": conf, "box": sp["box"], "source": "geometry",
+               "words": [{"text": text, "box": sp["box"], "conf": conf}]}
+        host = _host_line(reading.lines, sp["box"])
+        if host is not None:
+            host.setdefault("alt", []).append(alt)
+        else:
+            reading.lines.append({"text": text, "box": sp["box"], "conf": conf, "source": "geometry",
+                                  "words": alt["words"], "alt": []})
+        added += 1
+    reading.lines.sort(key=lambda ln: (ln["box"][1], ln["box"][0]))
+    return added
+
+
+def _host_line(lines: list[dict[str, Any]], box: list[int]) -> dict[str, Any] | None:
+    """The Tesseract line that overlaps a span box most (vertically >= 50 % of the span height, and horizontally)."""
+    best, best_ov = None, 0.0
+    x0, y0, x1, y1 = box
+    for ln in lines:
+        a0, b0, a1, b1 = ln["box"]
+        ovy = min(y1, b1) - max(y0, b0)
+        ovx = min(x1, a1) - max(x0, a0)
+        if ovy >= 0.5 * (y1 - y0) and ovx > 0 and ovx * ovy > best_ov:
+            best, best_ov = ln, float(ovx * ovy)
+    return best
+
+
+def _read_crops(norm: np.ndarray, boxes: list[list[int]], lang: str, config: str) -> list[tuple[str, float]]:
+    """Read several small crops in one Tesseract call (stacked, mode 6); (text, mean conf) per crop."""
+    if not boxes:
+        return []
+    from PIL import Image
+
+    h, w = norm.shape
+    crops = []
+    for x0, y0, x1, y1 in boxes:
+        lh = max(1, y1 - y0)
+        # only the glyphs of the box (neighbouring stars would be read as digits); white margins around them
+        crop = norm[max(0, y0 - 1) : min(h, y1 + 1), max(0, x0 - 1) : min(w, x1 + 1)]
+        if not crop.size:
+            crops.append(np.full((8, 8), 255, np.uint8))
+            continue
+        f = min(4.0, max(0.5, 48.0 / lh))
+        crop = _resize(crop, f)
+        m = int(0.4 * crop.shape[0]) + 4
+        pad = np.full((crop.shape[0] + 2 * m, crop.shape[1] + 2 * m), 255, np.uint8)
+        pad[m : m + crop.shape[0], m : m + crop.shape[1]] = crop
+        crops.append(pad)
+    gap = 48
+    width = max(c.shape[1] for c in crops) + 2 * gap
+    height = sum(c.shape[0] + gap for c in crops) + gap
+    canvas = np.full((height, width), 255, np.uint8)
+    spans = []
+    y = gap
+    for c in crops:
+        canvas[y : y + c.shape[0], gap : gap + c.shape[1]] = c
+        spans.append((y, y + c.shape[0]))
+        y += c.shape[0] + gap
+    try:
+        data = pytesseract.image_to_data(Image.fromarray(canvas), lang="eng", config=f"--psm 6 {config}",
+                                         output_type=pytesseract.Output.DICT)
+    except Exception:  # noqa: BLE001
+        return [("", 0.0) for _ in boxes]
+    texts: list[list[str]] = [[] for _ in boxes]
+    confs: list[list[float]] = [[] for _ in boxes]
+    for i in range(len(data.get("text", []))):
+        t = (data["text"][i] or "").strip()
+        try:
+            c = float(data["conf"][i])
+        except (TypeError, ValueError):
+            c = -1.0
+        if not t or c < 0:
+            continue
+        cy = data["top"][i] + data["height"][i] / 2
+        for j, (a, b) in enumerate(spans):
+            if a - gap / 2 <= cy < b + gap / 2:
+                texts[j].append(t)
+                confs[j].append(c)
+                break
+    return [("".join(t), (sum(c) / len(c)) if c else 0.0) for t, c in zip(texts, confs)]

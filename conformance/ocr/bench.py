@@ -1,0 +1,242 @@
+"""Measure DISPLAY-001/002 screen-text judgements over a varied corpus (developer tool, not used by the checks).
+
+    python -m conformance.ocr.bench [--n-random 24] [--jobs 2] [--out /tmp/ocr-bench.json]
+
+Corpus (real Tesseract on real renderings, nothing mocked):
+  - the committed fixture candidates' screenshots (fixtures/candidates/*/screens/*): every screenshot of a candidate
+    whose expected DISPLAY status is "pass" must pass; for the display-defect candidates the default-mode screenshot
+    must not pass the defective requirement;
+  - conformant screens from fixtures.synth.screens.random_style(seed), both modes, with forced serif fonts, the
+    two_column layout and JPEG q=70 variants;
+  - the reference app's renderer (conformance.refapp.render, Noto Sans Bold 48 px values);
+  - defect screens: 5 stars, 7 stars, full number in default mode, year masked, masked in full mode.
+Prints the pass / review / fail rates per group and the CPU time of Tesseract per screenshot.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _exclude_boxes_from_decoders(gray) -> list[list[int]]:
+    from conformance.symbol.analyse import analyse_image
+
+    an = analyse_image(gray)
+    out = []
+    for s in an.symbols:
+        xs = [p[0] for p in s.corners]
+        ys = [p[1] for p in s.corners]
+        if xs:
+            out.append([int(min(xs)), int(min(ys)), int(max(xs)) + 1, int(max(ys)) + 1])
+    return out
+
+
+def corpus(n_random: int = 24, seed_base: int = 1000, fixtures: bool = True) -> list[dict[str, Any]]:
+    """Items: {label, group, img (PIL RGB), boxes, subject, mode, want: {rid: 'pass'|'not_pass'|'not_fail'}}."""
+    from PIL import Image
+
+    from conformance.payload.record import build_payload
+    from fixtures.synth.people import make_people
+    from fixtures.synth.screens import ScreenStyle, jpeg, random_style, render_screen_with_truth
+
+    items: list[dict[str, Any]] = []
+    # --- committed fixture candidates
+    for cdir in sorted((ROOT / "fixtures" / "candidates").glob("*")) if fixtures else []:
+        try:
+            cand = json.loads((cdir / "candidate.json").read_text())
+            exp = json.loads((cdir / "expected.json").read_text())["statuses"]
+        except Exception:  # noqa: BLE001
+            continue
+        subjects = {s["id"]: s for s in cand.get("subjects", [])}
+        for ev in cand.get("evidence", []):
+            if ev.get("kind") != "screenshot" or ev.get("subject") not in subjects:
+                continue
+            path = cdir / ev["file"]
+            try:
+                img = Image.open(path).convert("RGB")
+            except Exception:  # noqa: BLE001
+                continue
+            want = {}
+            for rid in ("DISPLAY-001", "DISPLAY-002"):
+                st = exp.get(rid)
+                if st == "pass":
+                    want[rid] = "pass"
+                elif st == "fail":
+                    bad_mode = "full" if "masked-in-full" in cdir.name else "default"
+                    want[rid] = "not_pass" if ev["mode"] == bad_mode else "pass"
+            if not want:
+                continue
+            defect = any(v == "not_pass" for v in want.values())
+            items.append({"label": f"fixture {cdir.name}/{ev['file']}", "group": "defect" if defect else "conformant",
+                          "img": img, "boxes": None, "subject": subjects[ev["subject"]], "mode": ev["mode"],
+                          "want": want})
+
+    ppl = make_people(2024 + seed_base, 80)
+    cccd = [p for p in ppl if len(p["so_giay_to"]) == 12 and p["so_giay_to"].isdigit()]
+    cmnd = [p for p in ppl if len(p["so_giay_to"]) == 9 and p["so_giay_to"].isdigit()]
+
+    def synth(label, group, subject, mode, style, want, quality=None):
+        img, truth = render_screen_with_truth(subject, build_payload(subject, masked=mode == "default"), mode=mode,
+                                              style=style)
+        if quality:
+            img = jpeg(img, quality)
+        boxes = [[int(v) for v in truth["qr"]["outer_box"]]]
+        if truth.get("extra_qr"):
+            boxes.append([int(v) for v in truth["extra_qr"]["box"]])
+        items.append({"label": label, "group": group, "img": img, "boxes": boxes, "subject": subject, "mode": mode,
+                      "want": want})
+
+    ok = {"DISPLAY-001": "pass", "DISPLAY-002": "pass"}
+    fonts = ["noto", "liberation_serif", "noto_serif", "dejavu", "liberation", "dejavu_condensed"]
+    layouts = ["card_top", "text_above", "two_column", "green_card"]
+    for i in range(n_random):
+        seed = seed_base + i
+        over = {"font": fonts[i % len(fonts)], "layout": layouts[(i // 2) % len(layouts)],
+                "theme": ("light", "dark")[(i // 3) % 2]}
+        style = random_style(seed, **over)
+        subj = (cmnd if i % 5 == 4 else cccd)[i % 7]
+        mode = ("default", "full")[i % 2]
+        q = 70 if i % 3 == 2 else None
+        synth(f"random {seed} {over['font']}/{over['layout']}/{over['theme']}{' q70' if q else ''}", "conformant",
+              subj, mode, style, ok, q)
+        if mode == "default" and i % 4 == 0:  # same style, other mode
+            synth(f"random {seed} full", "conformant", subj, "full", style, ok)
+
+    # --- reference app renderer (Noto Sans Bold 48 px value)
+    from conformance.refapp.render import screen_png
+
+    for k, subj in enumerate(cccd[:3] + cmnd[:1]):
+        for mode in ("default", "full"):
+            payload = build_payload(subj, masked=mode == "default")
+            from conformance.payload.record import mask_date_of_birth, mask_document_number
+
+            shown = dict(subj)
+            if mode == "default":
+                shown["so_giay_to"] = mask_document_number(subj["so_giay_to"])
+                shown["ngay_sinh"] = mask_date_of_birth(subj["ngay_sinh"])
+            png, info = screen_png(payload, shown, mode)
+            img = Image.open(io.BytesIO(png)).convert("RGB")
+            x, y, w, h = info["qr_box"]
+            items.append({"label": f"refapp {k} {mode}", "group": "conformant", "img": img,
+                          "boxes": [[x, y, x + w, y + h]], "subject": subj, "mode": mode, "want": ok})
+
+    # --- defects on varied styles
+    for i in range(n_random // 2 + 4):
+        seed = seed_base + 4000 + i
+        style = random_style(seed, font=fonts[(i + 1) % len(fonts)], layout=layouts[i % len(layouts)])
+        subj = cccd[(i + 3) % len(cccd)]
+        no = subj["so_giay_to"]
+        y, m, d = subj["ngay_sinh"].split("-")
+        iso = style.date_style == "iso"
+        kind = i % 5
+        if kind == 0:
+            over, mode, want, lab = {"displayed_doc": "*****" + no[5:]}, "default", {"DISPLAY-001": "not_pass",
+                                                                                    "DISPLAY-002": "not_fail"}, "5 stars"
+        elif kind == 1:
+            over, mode, want, lab = {"displayed_doc": "*******" + no[7:]}, "default", {
+                "DISPLAY-001": "not_pass", "DISPLAY-002": "not_fail"}, "7 stars"
+        elif kind == 2:
+            over, mode, want, lab = {"displayed_doc": no}, "default", {"DISPLAY-001": "not_pass",
+                                                                      "DISPLAY-002": "not_fail"}, "full number"
+        elif kind == 3:
+            over = {"displayed_dob": f"****-{m}-{d}" if iso else f"{d}/{m}/****"}
+            mode, want, lab = "default", {"DISPLAY-001": "not_fail", "DISPLAY-002": "not_pass"}, "year masked"
+        else:
+            over = {"displayed_doc": "******" + no[6:], "displayed_dob": f"{y}-**-**" if iso else f"**/**/{y}"}
+            mode, want, lab = "full", {"DISPLAY-001": "not_pass", "DISPLAY-002": "not_pass"}, "masked in full"
+        st = ScreenStyle(**{**style.__dict__, **over})
+        synth(f"defect {lab} {seed} {st.font}/{st.layout}/{st.theme}", "defect", subj, mode, st, want,
+              70 if i % 4 == 3 else None)
+    # CMND defects (9 digits: 6 masked)
+    for i, (disp, lab) in enumerate([(lambda n: "*****" + n[5:], "cmnd 5 stars"),
+                                     (lambda n: "*******" + n[7:], "cmnd 7 stars")]):
+        subj = cmnd[i]
+        st = random_style(seed_base + 6000 + i, font=("noto", "liberation_serif")[i], displayed_doc=disp(subj["so_giay_to"]))
+        synth(f"defect {lab}", "defect", subj, "default", st, {"DISPLAY-001": "not_pass", "DISPLAY-002": "not_fail"})
+    return items
+
+
+def _run_one(item: dict[str, Any]) -> dict[str, Any]:
+    import numpy as np
+
+    from conformance.ocr import judge_display, read_screen
+
+    gray = np.asarray(item["img"].convert("L"))
+    boxes = item["boxes"] if item["boxes"] is not None else _exclude_boxes_from_decoders(gray)
+    t0 = time.process_time()
+    r = read_screen(item["img"], exclude_boxes=boxes)
+    t_read = time.process_time() - t0
+    j = judge_display(r, item["subject"], item["mode"])
+    own_cpu = time.process_time() - t0
+    return {"label": item["label"], "group": item["group"], "mode": item["mode"], "want": item["want"],
+            "got": {rid: j[rid]["status"] for rid in ("DISPLAY-001", "DISPLAY-002")},
+            "found": {rid: j[rid].get("found") for rid in ("DISPLAY-001", "DISPLAY-002")},
+            "tess_cpu_ms": r.timings_ms.get("tesseract_cpu", 0.0), "own_cpu_ms": own_cpu * 1000,
+            "read_cpu_ms": t_read * 1000, "error": r.error}
+
+
+def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    conf = [(r, rid) for r in results if r["group"] == "conformant" for rid, w in r["want"].items() if w == "pass"]
+    scr = [r for r in results if r["group"] == "conformant"]
+    out["conformant_judgements"] = len(conf)
+    for st in ("pass", "review", "fail"):
+        out[f"conformant_{st}"] = sum(r["got"][rid] == st for r, rid in conf)
+    out["conformant_screens_all_pass"] = sum(all(r["got"][rid] == "pass" for rid in r["want"]) for r in scr)
+    out["conformant_screens"] = len(scr)
+    dfx = [(r, rid) for r in results if r["group"] == "defect" for rid, w in r["want"].items() if w == "not_pass"]
+    out["defect_judgements"] = len(dfx)
+    for st in ("fail", "review", "pass"):
+        out[f"defect_{st}"] = sum(r["got"][rid] == st for r, rid in dfx)
+    side = [(r, rid) for r in results if r["group"] == "defect" for rid, w in r["want"].items() if w == "not_fail"]
+    out["defect_side_fail"] = sum(r["got"][rid] == "fail" for r, rid in side)
+    tess = [r["tess_cpu_ms"] for r in results]
+    own = [r["own_cpu_ms"] for r in results]
+    out["tesseract_cpu_ms_mean"] = round(sum(tess) / max(1, len(tess)))
+    out["tesseract_cpu_ms_max"] = round(max(tess or [0]))
+    out["python_cpu_ms_mean"] = round(sum(own) / max(1, len(own)))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n-random", type=int, default=24)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--only", default=None, help="substring of labels to run")
+    ap.add_argument("--seed-base", type=int, default=1000, help="other seeds give a fresh (held-out) corpus")
+    ap.add_argument("--no-fixtures", action="store_true", help="synthetic and reference-app screens only")
+    a = ap.parse_args(argv)
+    items = corpus(a.n_random, a.seed_base, not a.no_fixtures)
+    if a.only:
+        items = [it for it in items if a.only in it["label"]]
+    if a.jobs > 1:
+        from multiprocessing import get_context
+
+        with get_context("fork").Pool(a.jobs) as pool:
+            results = pool.map(_run_one, items, chunksize=1)
+    else:
+        results = [_run_one(it) for it in items]
+    for r in results:
+        bad = any((w == "pass" and r["got"][rid] != "pass") or (w == "not_pass" and r["got"][rid] == "pass")
+                  or (w == "not_fail" and r["got"][rid] == "fail") for rid, w in r["want"].items())
+        print(f"{'!!' if bad else '  '} {r['label'][:70]:70s} {r['mode']:7s} "
+              f"{r['got']['DISPLAY-001']:6s} {r['got']['DISPLAY-002']:6s} {r['tess_cpu_ms']:5.0f}ms "
+              f"{r['found']['DISPLAY-001']!s:16s} {r['found']['DISPLAY-002']!s}")
+    s = summarise(results)
+    print(json.dumps(s, indent=1))
+    if a.out:
+        Path(a.out).write_text(json.dumps({"summary": s, "results": results}, indent=1, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
