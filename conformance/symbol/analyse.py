@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import math
+from concurrent.futures import ThreadPoolExecutor
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -209,6 +210,8 @@ def _analyse(source: Any, an: ImageAnalysis, ppi: float | None, max_pixels: int)
         rep.metadata_source = D.ZXING
         hint = 17 + 4 * rep.version if rep.version else None
 
+        # The secondary decoders run on the pool's threads (both release the GIL) while this thread reads the grid.
+        pending = _start_secondaries(gray, corners, rep, avail)
         t = time.perf_counter()
         gr = G.read_grid(gray, corners, hint_modules=hint)
         if hint and (gr is None or (not gr.format.get("confident") and gr.n != hint)):
@@ -226,7 +229,7 @@ def _analyse(source: Any, an: ImageAnalysis, ppi: float | None, max_pixels: int)
             if md is not None:
                 rep.mode, rep.eci, rep.segments = md["mode"], md["eci"], md["segments"]
 
-        _secondaries(gray, corners, rep, avail, tm)
+        _finish_secondaries(pending, rep, tm)
         _disagreements(rep)
         an.symbols.append(rep)
 
@@ -234,16 +237,26 @@ def _analyse(source: Any, an: ImageAnalysis, ppi: float | None, max_pixels: int)
         _fallback(gray, an, avail, ppi, tm)
 
 
-def _secondaries(gray: np.ndarray, corners: np.ndarray, rep: SymbolReport, avail: dict[str, bool],
-                 tm: dict[str, float]) -> None:
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="secondary-decoder")
+    return _POOL
+
+
+def _start_secondaries(gray: np.ndarray, corners: np.ndarray, rep: SymbolReport, avail: dict[str, bool]) -> list:
     """zbar and OpenCV on the primary's region only (2-core budget), as-is: no invert retry.
 
     Large modules are downscaled (INTER_AREA) to about SECONDARY_MODULE_PX: both decoders read 6-px modules
-    reliably, and OpenCV's cost grows with the pixel count. Small modules are never resampled.
+    reliably, and OpenCV's cost grows with the pixel count. Small modules are never resampled. The module size
+    comes from zxing-cpp's corners and version so that the decoders can start before the grid is read.
     """
     side = float(np.mean([np.linalg.norm(corners[i] - corners[(i + 1) % 4]) for i in range(4)]))
-    n = 17 + 4 * rep.version if rep.version else (rep.grid or {}).get("modules") or 25
-    module = rep.module_px or side / n
+    n = 17 + 4 * rep.version if rep.version else 25
+    module = side / n
     crop, x0, y0 = _region(gray, corners, SECONDARY_MARGIN_MODULES * module)
     centre = _centre(corners) - np.array([x0, y0])
     scale = 1.0
@@ -252,12 +265,24 @@ def _secondaries(gray: np.ndarray, corners: np.ndarray, rep: SymbolReport, avail
         crop = cv2.resize(crop, (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale))),
                           interpolation=cv2.INTER_AREA)
         centre = centre * scale
-    for name, fn in ((D.ZBAR, D.zbar_read), (D.OPENCV, D.opencv_read)):
-        if not avail[name]:
-            continue
+    crop = np.ascontiguousarray(crop)
+
+    def run(fn):
         t = time.perf_counter()
         hit = _pick(fn(crop), centre, side * scale * 0.5)
-        tm[name] += (time.perf_counter() - t) * 1000
+        return hit, (time.perf_counter() - t) * 1000
+
+    return [(name, _pool().submit(run, fn)) for name, fn in ((D.ZBAR, D.zbar_read), (D.OPENCV, D.opencv_read))
+            if avail[name]]
+
+
+def _finish_secondaries(pending: list, rep: SymbolReport, tm: dict[str, float]) -> None:
+    for name, fut in pending:
+        try:
+            hit, ms = fut.result(timeout=60)
+        except Exception:  # a secondary decoder crashing is reported as "not read", never raised
+            hit, ms = None, 0.0
+        tm[name] += ms
         rep.decoders[name] = hit.text if hit is not None else None
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import threading
 import zxingcpp
 
 ZXING = "zxing-cpp"
@@ -82,14 +83,18 @@ def zbar_read(img: np.ndarray) -> list[Hit]:
     return hits
 
 
+_ARUCO_LOCK = threading.Lock()
+
+
 def opencv_read(img: np.ndarray) -> list[Hit]:
     global _aruco
     if not _HAS_ARUCO:
         return []
     try:
-        if _aruco is None:
-            _aruco = cv2.QRCodeDetectorAruco()
-        text, pts, _straight = _aruco.detectAndDecode(img)
+        with _ARUCO_LOCK:  # one detector object; calls may come from the secondary-decoder threads
+            if _aruco is None:
+                _aruco = cv2.QRCodeDetectorAruco()
+            text, pts, _straight = _aruco.detectAndDecode(img)
     except Exception:  # noqa: BLE001
         return []
     if not text or pts is None:
