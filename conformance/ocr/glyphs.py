@@ -92,7 +92,7 @@ def text_lines(ink: np.ndarray, min_h: int = 6, max_h_frac: float = 0.12) -> lis
         return []
     h = c[:, 3] - c[:, 1]
     w = c[:, 2] - c[:, 0]
-    keep = (c[:, 4] >= 4) & (h <= max(min_h, max_h_frac * H)) & (w <= 0.6 * W) & ((h >= min_h) | (w >= min_h // 2))
+    keep = (c[:, 4] >= 4) & (h <= max(120, max_h_frac * H)) & (w <= 0.6 * W) & ((h >= min_h) | (w >= min_h // 2))
     c = c[keep]
     if len(c) < 3 or len(c) > MAX_COMPONENTS:
         return []
@@ -149,7 +149,7 @@ def classify_line(ink: np.ndarray, box: list[int]) -> Line | None:
     H, W = ink.shape
     x0, y0, x1, y1 = box
     lh = max(1, y1 - y0)
-    cx0, cy0, cx1, cy1 = max(0, x0 - 3 * lh), max(0, y0 - lh // 4), min(W, x1 + 3 * lh), min(H, y1 + lh // 4)
+    cx0, cy0, cx1, cy1 = 0, max(0, y0 - lh // 4), W, min(H, y1 + lh // 4)  # the whole band: lines grow sideways
     sub = ink[cy0:cy1, cx0:cx1]
     comps = _components(sub)
     if len(comps) < 2:
@@ -183,7 +183,8 @@ def classify_line(ink: np.ndarray, box: list[int]) -> Line | None:
         if glyphs:
             p = glyphs[-1]
             ov = min(p.x1, g.x1) - max(p.x0, g.x0)
-            if ov >= 0.6 * min(p.w, g.w):
+            ovy = min(p.y1, g.y1) - max(p.y0, g.y0)
+            if ov >= 0.6 * min(p.w, g.w) and ovy <= 0.2 * min(p.h, g.h):
                 p.x0, p.y0, p.x1, p.y1 = min(p.x0, g.x0), min(p.y0, g.y0), max(p.x1, g.x1), max(p.y1, g.y1)
                 continue
         glyphs.append(g)
@@ -214,6 +215,15 @@ def classify_line(ink: np.ndarray, box: list[int]) -> Line | None:
         else:
             g.cls = "o"
     _count_stars(ink, line)
+    # a tall glyph much wider than the others is two glyphs that touch (a star or a slash glued to a digit):
+    # the geometry cannot tell where one ends, so the line is unsure
+    ds = [g.w for g in glyphs if g.cls == "D"]
+    if ds and any(g.cls in "S" for g in glyphs):
+        med = float(np.median(ds))
+        for i, g in enumerate(glyphs):
+            near = [glyphs[k].cls for k in (i - 1, i + 1) if 0 <= k < len(glyphs)]
+            if g.cls == "D" and g.w > 1.45 * med and any(c in "S/-" for c in near):
+                line.sure = False
     _pattern(line)
     return line
 
@@ -309,32 +319,45 @@ def value_spans(line: Line) -> list[dict[str, Any]]:
     """Spans of a line that look like a masked value: stars next to digits, or a date with star groups.
 
     Each span: {"pattern": e.g. '******DDDDDD' / 'DDDD-**-**' / '**/**/DDDD', "box", "digit_runs": [box, ...],
-    "sure": bool}.
+    "digit_counts": [n, ...], "sure": bool, "cap": float}. Word gaps between two digits are ignored (a tabular
+    '1' leaves a gap as wide as a space); a span that starts with tall glyphs right before the stars (a label
+    without a colon: 'CCCD ******314511') is also given from its first star.
     """
     import re
 
-    out = []
-    pat = line.pattern
-    for mt in re.finditer(r"[*D/.\-]+", pat):
-        s = mt.group(0)
-        if "*" not in s or "D" not in s:
-            continue
-        # trim leading/trailing separators
-        a, b = mt.start(), mt.end()
-        while a < b and pat[a] in "/.-":
-            a += 1
-        while b > a and pat[b - 1] in "/.-":
-            b -= 1
-        s = pat[a:b]
-        if "*" not in s or "D" not in s:
-            continue
-        boxes = [bx for _, bx in line.slots[a:b]]
-        runs = []
-        for rm in re.finditer(r"D+", s):
+    slots = line.slots
+    chars = "".join(c for c, _ in slots)
+    out: list[dict[str, Any]] = []
+
+    def emit(idx: list[int]) -> None:
+        pat = "".join(chars[i] for i in idx)
+        if "*" not in pat or "D" not in pat:
+            return
+        boxes = [slots[i][1] for i in idx]
+        runs, counts = [], []
+        for rm in re.finditer(r"D+", pat):
             rb = boxes[rm.start() : rm.end()]
-            runs.append([min(x[0] for x in rb), min(x[1] for x in rb), max(x[2] for x in rb), max(x[3] for x in rb)])
-        out.append({"pattern": s, "box": [min(x[0] for x in boxes), min(x[1] for x in boxes),
-                                          max(x[2] for x in boxes), max(x[3] for x in boxes)],
-                    "digit_runs": runs, "digit_counts": [len(m.group(0)) for m in re.finditer(r"D+", s)],
-                    "sure": line.sure, "cap": line.cap})
+            runs.append([min(x[0] for x in rb), min(x[1] for x in rb), max(x[2] for x in rb),
+                         max(x[3] for x in rb)])
+            counts.append(len(rm.group(0)))
+        out.append({"pattern": pat, "box": [min(x[0] for x in boxes), min(x[1] for x in boxes),
+                                            max(x[2] for x in boxes), max(x[3] for x in boxes)],
+                    "digit_runs": runs, "digit_counts": counts, "sure": line.sure, "cap": line.cap})
+
+    for mt in re.finditer(r"[*D/.\- ]+", chars):
+        idx = list(range(mt.start(), mt.end()))
+        # drop gaps between two digits; strip separators and gaps at the ends
+        idx = [i for k, i in enumerate(idx) if not (chars[i] == " " and 0 < k < len(idx) - 1
+                                                      and chars[idx[k - 1]] == "D" and chars[idx[k + 1]] == "D")]
+        while idx and chars[idx[0]] in " /.-":
+            idx.pop(0)
+        while idx and chars[idx[-1]] in " /.-":
+            idx.pop()
+        if not idx:
+            continue
+        emit(idx)
+        pat = "".join(chars[i] for i in idx)
+        lead = re.match(r"D+ ?(?=\*)", pat)
+        if lead:
+            emit(idx[lead.end():])
     return out
