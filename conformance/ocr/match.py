@@ -33,8 +33,11 @@ screenshot was taken in ("default" = masked, "full").
    - COUNT: year equal, day and month masked with a number of stars other than 2 -> review;
    - NEAR: one character differs from a FULL or EXACT form -> review.
    Dates with the record's year but another visible day/month are other dates (e.g. a vaccination date): ignored.
-4. Readings of the same line (whole-screen pass and single-line pass) are combined. If they give different
-   definite classes (FULL / EXACT / WRONG) for one line, that line is CONFLICT -> review.
+4. Readings of the same line (whole-screen pass, single-line pass and, when the glyph geometry is sure, the
+   geometric reading of reader.py pass 3: stars counted by shape, digits read by Tesseract with a digit whitelist)
+   are combined. If they give different definite classes (FULL / EXACT / WRONG) for one line, that line is
+   CONFLICT -> review. So a mask passes only when no reading of its line contradicts it, and a wrong count fails
+   when Tesseract or the geometry reads it surely and the other reading does not contradict it.
 5. Decision, mode "default":
    - FAIL if any line is FULL (the whole value appears anywhere on the screen, in any format);
    - else FAIL if any line is WRONG (masks the wrong characters);
