@@ -113,6 +113,9 @@ def print_summary(results: dict, out: Path) -> None:
     errs = [e for e in results["evidence"] if e["status"] == "error"]
     for e in errs:
         print(f"evidence error / lỗi bằng chứng: {e['file']}: {e.get('error')}")
+    first = next((r for r in results["requirements"] if r.get("reproduce") and r["status"] in ("fail", "error")), None)
+    if first:
+        print(f"reproduce / tái hiện {first['id']}: {first['reproduce']['pytest']}")
     v = results["verdict"]
     print(f"VERDICT / KẾT LUẬN: {v.upper()} ({VERDICT_VI[v]})")
     print(f"reports / báo cáo: {out}/report.html, results.json, junit.xml, allure-results/")

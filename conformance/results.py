@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
+import shlex
 import sys
 from importlib import metadata
 from typing import Any, Iterable
@@ -86,6 +87,15 @@ def build_results(*, package, profile: dict[str, Any], findings: list[Finding], 
     for r in reqs:
         counts[r["status"]] += 1
     doc = load_catalogue_document()
+    pkg = shlex.quote(str(package.root))
+    for r in reqs:
+        if r["status"] in ("fail", "warn", "review", "error"):
+            checks = sorted({f["check"] for f in r["findings"] if f.get("check") and f["status"] == r["status"]})
+            # schemathesis-style reproducer: the same judgement, alone, from the command line
+            r["reproduce"] = {
+                "pytest": f"pytest conformance --candidate {pkg} -k {r['id']}",
+                "cli": f"python -m conformance assess {pkg} " + " ".join(f"--check {c}" for c in checks),
+            }
     return {
         "format_version": FORMAT_VERSION,
         "suite_version": __version__,
