@@ -92,6 +92,10 @@ def test_non_conformant_run_prints_table_and_exit_1(tmp_path):
     assert any((out / "allure-results").glob("*-result.json"))
     junit = (out / "junit.xml").read_text(encoding="utf-8")
     assert "PAYLOAD-005" in junit and "failure" in junit
+    res = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    rep = {r["id"]: r for r in res["requirements"]}["PAYLOAD-005"]["reproduce"]
+    assert rep["pytest"].endswith("-k PAYLOAD-005") and "--check payload_identification_type" in rep["cli"]
+    assert "reproduce" in p.stdout
 
 
 def test_checks_listing_names_every_requirement():
