@@ -103,10 +103,8 @@ def print_summary(results: dict, out: Path) -> None:
     print(f"{'ID':<12} {'LEVEL':<7} {'ORIGIN':<8} {'STATUS':<7} REASON")
     for r in results["requirements"]:
         reason = ""
-        for f in r["findings"]:
-            if f["status"] != "pass":
-                reason = f["message_en"]
-                break
+        if r["status"] != "pass":
+            reason = next((f["message_en"] for f in r["findings"] if f["status"] == r["status"]), "")
         if len(reason) > 70:
             reason = reason[:67] + "..."
         print(f"{r['id']:<12} {r['level']:<7} {r['origin']:<8} {STATUS_MARK[r['status']]:<7} {reason}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from conformance.checks._common import no_payload
 from conformance.checks.payload import structure_broken, structure_skip
-from conformance.checks.registry import check, finding, from_violation
+from conformance.checks.registry import check, finding, from_violation, violation_status
 
 WHAT = {"DISPLAY-001": ("document number", "số giấy tờ"), "DISPLAY-002": ("date of birth", "ngày sinh")}
 
@@ -70,17 +70,34 @@ def display_date_of_birth_masking(ev):
     return _payload_masking(ev, "DISPLAY-002") + _screen_text(ev, "DISPLAY-002")
 
 
+def _valid_code(ev) -> bool:
+    """A decoded payload that breaks no MUST-level rule (SHOULD-level remarks do not count)."""
+    report = ev.payload_report
+    return report is not None and not any(violation_status(v.requirement) == "fail" for v in report.violations)
+
+
 @check("DISPLAY-003", scope="subject")
 def display_both_modes_available(sub):
-    """The package shows the subject in both modes with decodable codes (static evidence of the mode switch)."""
-    modes = {e.mode for e in sub.evidence if not e.error and e.payload_report is not None}
-    if {"default", "full"} <= modes:
+    """The package shows the subject in both modes with valid codes (static evidence of the mode switch)."""
+    judged = [e for e in sub.evidence if not e.error and e.payload_report is not None]
+    modes = {e.mode for e in judged}
+    valid = {e.mode for e in judged if _valid_code(e)}
+    if {"default", "full"} <= valid:
         return finding("pass", "DISPLAY-003",
                        f"subject {sub.subject_id}: valid codes captured in both default and full mode "
                        "(switching speed is measured only by live capture)",
                        f"người dùng {sub.subject_id}: có mã hợp lệ ở cả chế độ mặc định và đầy đủ "
                        "(tốc độ chuyển chỉ đo được khi đánh giá trực tiếp)",
                        measured={"modes": sorted(modes)})
+    if {"default", "full"} <= modes:
+        bad = sorted({"default", "full"} - valid)
+        return finding("skip", "DISPLAY-003",
+                       f"subject {sub.subject_id}: both modes are captured but the codes in {', '.join(bad)} mode break "
+                       "payload rules (see PAYLOAD-*/DISPLAY-001/002), so the switch between two valid displays is "
+                       "not evidenced", f"người dùng {sub.subject_id}: có ảnh cả hai chế độ nhưng mã ở chế độ "
+                       f"{', '.join(bad)} vi phạm quy tắc nội dung (xem PAYLOAD-*/DISPLAY-001/002), nên chưa có bằng "
+                       "chứng chuyển đổi giữa hai cách hiển thị hợp lệ", measured={"modes": sorted(modes),
+                                                                               "invalid_modes": bad})
     missing = sorted({"default", "full"} - modes)
     return finding("skip", "DISPLAY-003",
                    f"subject {sub.subject_id}: no decodable capture in {', '.join(missing)} mode, so the mode switch "
