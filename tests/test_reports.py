@@ -241,15 +241,17 @@ def test_schema_allows_extensions_in_nested_objects(realistic):
 def test_payload_is_masked_field_by_field():
     red = redact_results({"subjects": [S1], "evidence": [{"payload": PAYLOAD_S1}, {"payload": PAYLOAD_S1_MASKED}]})
     assert red["evidence"][0]["payload"] == \
-        "*********317|N. L. K. H.|****-**-**|0|162979388586171100|<1<************821<*******700"
-    assert red["evidence"][1]["payload"] == red["evidence"][0]["payload"]
+        "•••••••••317|N. L. K. H.|••••-••-••|0|162979388586171100|<1<••••••••••••821<•••••••700"
+    # what the app masked itself stays visible as '*', distinct from the report's own '•'
+    assert red["evidence"][1]["payload"] == \
+        "******•••317|N. L. K. H.|••••-**-**|0|162979388586171100|<1<••••••••••••821<•••••••700"
     assert red["pii_masked"] is True
 
 
 def test_names_found_in_payloads_are_masked_without_subjects():
     text = "001093029317|PHAM THI MAI|1990-12-01|0|Q1|"
     red = redact_results({"a": text, "b": "expected 'PHAM THI MAI', found 'Pham Thị Mai' on screen"})
-    assert red["a"] == "*********317|P. T. M.|****-**-**|0|Q1|"
+    assert red["a"] == "•••••••••317|P. T. M.|••••-••-••|0|Q1|"
     assert "PHAM" not in red["b"].upper() and "MAI" not in red["b"].upper()
     assert red["b"].count("P. T. M.") == 2
 
@@ -324,8 +326,8 @@ def test_masked_reports_contain_no_pii(written):
     doc = json.loads(rj)
     assert doc["pii_masked"] is True
     assert schema_errors(doc) == []
-    assert "*********317|N. L. K. H.|****-**-**|0|162979388586171100|<1<************821<*******700" in rj
-    assert "N. L. K. H." in html and "*********317" in html
+    assert "•••••••••317|N. L. K. H.|••••-••-••|0|162979388586171100|<1<••••••••••••821<•••••••700" in rj
+    assert "N. L. K. H." in html and "•••••••••317" in html
 
 
 def test_show_pii_keeps_personal_data(realistic, tmp_path):
@@ -462,7 +464,7 @@ def test_real_symbol_reports_are_masked_rendered_and_redacted(tmp_path):
     for key in ("raw_bytes", "raw_bytes_b64"):
         if sym.get(key):
             raw = bytes.fromhex(sym[key]) if key == "raw_bytes" else base64.b64decode(sym[key])
-            assert raw.decode("latin-1").startswith("*********317|N. L. K. H.|"), key
+            assert raw.decode("utf-8").startswith("•••••••••317|N. L. K. H.|"), key
     assert sym["module_px"] == pytest.approx(an.symbols[0].module_px)
     # the embedded picture cannot be decoded
     uri = re.findall(r'<img [^>]*src="data:image/jpeg;base64,([^"]+)"', html)

@@ -25,7 +25,11 @@ import re
 import unicodedata
 from typing import Any, Iterable
 
-MASK = "*"
+# The report's own mask character differs from the apps' '*' so that an assessor can still tell, in a masked
+# report, what the app hid ('*', kept as is) from what the report hides ('•'): '******029317' -> '******•••317'
+# while a whole '001093029317' -> '•••••••••317'.
+MASK = "•"
+APP_MASK = "*"
 
 # String values under these keys are identifiers or measurements, never personal data.
 PROTECTED_KEYS = frozenset({
@@ -40,13 +44,13 @@ PROTECTED_KEYS = frozenset({
 RAW_BYTE_KEYS = frozenset({"bytes", "raw", "raw_bytes", "bytes_hex", "raw_hex", "data_hex"})
 B64_KEYS = frozenset({"raw_bytes_b64", "bytes_b64", "raw_b64", "data_b64"})
 
-_B = r"(?<![0-9A-Za-z*])"  # token start: not glued to letters, digits or mask characters
-_E = r"(?![0-9A-Za-z*])"
+_B = r"(?<![0-9A-Za-z*•])"  # token start: not glued to letters, digits or mask characters
+_E = r"(?![0-9A-Za-z*•])"
 _DATE_PATTERNS = [
     (re.compile(_B + r"(?=[0-9*]{4}-[0-9*]{2}-[0-9*]{2})(?=[^\s]{0,10}\d)[0-9*]{4}-[0-9*]{2}-[0-9*]{2}(?!T\d)" + _E),
-     "****-**-**"),
-    (re.compile(_B + r"(?=[^\s]{0,10}\d)[0-9*]{1,2}/[0-9*]{1,2}/[0-9*]{4}" + _E), "**/**/****"),
-    (re.compile(_B + r"(?=[^\s]{0,10}\d)[0-9*]{2}-[0-9*]{2}-[0-9*]{4}" + _E), "**-**-****"),
+     None),
+    (re.compile(_B + r"(?=[^\s]{0,10}\d)[0-9*]{1,2}/[0-9*]{1,2}/[0-9*]{4}" + _E), None),
+    (re.compile(_B + r"(?=[^\s]{0,10}\d)[0-9*]{2}-[0-9*]{2}-[0-9*]{4}" + _E), None),
 ]
 # BHYT: 2 letters + 13 digits; passport: 1-2 letters + 7-8 digits; numbers of 9..12 (and 13..15) digits,
 # also with leading mask characters left by the app (DISPLAY-001 half-masking).
@@ -61,10 +65,14 @@ _NAME_WORD = re.compile(r"^[^\W\d_]+(?:['.-][^\W\d_]+)*\.?$", re.UNICODE)
 
 
 def keep_last(value: str, n: int = 3) -> str:
-    """'001093029317' -> '*********317' (length kept, only the last n characters shown)."""
-    if len(value) <= n:
-        return MASK * len(value)
-    return MASK * (len(value) - n) + value[-n:]
+    """'001093029317' -> '•••••••••317'; the app's own '*' stay: '******029317' -> '******•••317'."""
+    head, tail = (value, "") if len(value) <= n else (value[:-n], value[-n:])
+    return "".join(ch if ch == APP_MASK else MASK for ch in head) + tail
+
+
+def mask_digits(value: str) -> str:
+    """Dates: every digit hidden, the app's '*' and the separators kept ('1987-**-**' -> '••••-**-**')."""
+    return re.sub(r"\d", MASK, value)
 
 
 def initials(name: str) -> str:
@@ -159,8 +167,8 @@ class Redactor:
         for v in sorted(self.values, key=len, reverse=True):
             if v in s:
                 s = s.replace(v, self.values[v])
-        for rx, repl in _DATE_PATTERNS:
-            s = rx.sub(repl, s)
+        for rx, _ in _DATE_PATTERNS:
+            s = rx.sub(lambda m: mask_digits(m.group(0)), s)
         for rx in _ID_PATTERNS:
             s = rx.sub(lambda m: keep_last(m.group(0)), s)
         return s
@@ -187,7 +195,7 @@ class Redactor:
                 out.append(initials(f) if _looks_like_name(f) else self.mask_text(f))
             elif i == 2 and pure and f:
                 masked = self.mask_text(f)
-                out.append(masked if masked != f else re.sub(r"\d", MASK, f))
+                out.append(masked if masked != f else mask_digits(f))
             elif i == len(fields) - 1 and i >= 5 and pure:
                 items = f.split("<")
                 new = []
@@ -206,10 +214,10 @@ class Redactor:
         try:
             if isinstance(value, str):
                 data = binascii.unhexlify(re.sub(r"\s", "", value))
-                masked = self.mask_string(data.decode("latin-1")).encode("latin-1", "replace")
+                masked = self.mask_string(data.decode("latin-1")).encode("utf-8")
                 return masked.hex()
             if isinstance(value, list) and all(isinstance(b, int) and 0 <= b < 256 for b in value):
-                masked = self.mask_string(bytes(value).decode("latin-1")).encode("latin-1", "replace")
+                masked = self.mask_string(bytes(value).decode("latin-1")).encode("utf-8")
                 return list(masked)
         except (ValueError, binascii.Error):
             pass
@@ -223,7 +231,7 @@ class Redactor:
             data = base64.b64decode(value, validate=True)
         except (ValueError, binascii.Error):
             return "[masked]"
-        return base64.b64encode(self.mask_string(data.decode("latin-1")).encode("latin-1", "replace")).decode("ascii")
+        return base64.b64encode(self.mask_string(data.decode("latin-1")).encode("utf-8")).decode("ascii")
 
     # -- documents -------------------------------------------------------------------------------------
     def walk(self, obj: Any, key: str | None = None) -> Any:
@@ -276,7 +284,7 @@ def build_redactor(results: dict) -> Redactor:
             values.append((doc, keep_last(doc)))
         dob = str(rec.get("ngay_sinh") or "")
         if dob:
-            values.append((dob, re.sub(r"\d", MASK, dob)))
+            values.append((dob, mask_digits(dob)))
         ext = rec.get("ext") if isinstance(rec.get("ext"), dict) else {}
         for k in ("bhyt", "phone"):
             v = str(ext.get(k) or "")
