@@ -164,6 +164,146 @@ def corpus(n_random: int = 24, seed_base: int = 1000, fixtures: bool = True) -> 
     return items
 
 
+# ---------------------------------------------------------------- browser-rendered app screens
+WEB_FONTS = ["DejaVu Sans", "DejaVu Serif", "DejaVu Sans Mono", "DejaVu Sans Condensed", "Liberation Sans",
+             "Liberation Serif", "Liberation Mono", "Noto Sans", "Noto Serif"]
+WEB_DPRS = [1.5, 1.75, 2.0, 2.625, 3.0, 3.5]
+WEB_LAYOUTS = ["table", "stacked", "inline"]
+WEB_DEFECTS = ["5 stars", "7 stars", "full number", "year masked", "masked in full"]
+WEB_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"]
+
+WEB_PAGE = """<!doctype html><html lang="vi"><head><meta charset="utf-8"><style>
+body{{margin:0;background:{bg};color:{fg};font-family:'{font}';}}
+header{{background:{accent};color:#fff;padding:14px 16px;font-size:19px;font-weight:600}}
+.wrap{{padding:16px}} .qr{{background:#fff;padding:14px;border-radius:12px;width:fit-content;margin:12px auto}}
+.qr img{{display:block;width:{qr_css}px;height:{qr_css}px;image-rendering:pixelated}}
+h2{{font-size:18px;text-align:center;margin:10px 0}}
+.rows{{font-size:{fs}px}} .v{{font-weight:{weight};letter-spacing:{ls}px}} .lab{{color:{muted}}}
+table{{width:100%;border-collapse:collapse}} td{{padding:8px 4px;border-bottom:1px solid {line}}} td.v{{text-align:right}}
+.st div.lab{{font-size:{fs_small}px;margin-top:10px}} .st div.v{{padding:2px 0 8px;border-bottom:1px solid {line}}}
+.il p{{margin:8px 0}}
+button{{display:block;margin:18px auto;padding:10px 22px;border:0;border-radius:20px;background:{accent};color:#fff;
+font-size:15px}}</style></head><body><header>Thẻ QR cá nhân</header><div class="wrap">
+<h2>{name}</h2><div class="qr"><img id="qr" src="data:image/png;base64,{png}"></div><div class="rows">{rows}</div>
+<button>{toggle}</button></div></body></html>"""
+
+
+def _web_rows(layout: str, doc_label: str, doc: str, dob: str) -> str:
+    rows = [(doc_label, doc), ("Ngày sinh", dob), ("Cập nhật", "08:15 12/10/2021")]
+    if layout == "table":
+        return "<table>" + "".join(f'<tr><td class="lab">{a}</td><td class="v">{b}</td></tr>' for a, b in rows) + \
+            "</table>"
+    if layout == "stacked":
+        return '<div class="st">' + "".join(f'<div class="lab">{a}</div><div class="v">{b}</div>'
+                                             for a, b in rows) + "</div>"
+    return '<div class="il">' + "".join(f'<p><span class="lab">{a}:</span> <span class="v">{b}</span></p>'
+                                         for a, b in rows) + "</div>"
+
+
+def web_specs(n_conformant: int = 120, n_defect: int = 40, seed: int = 7, *, fonts: list[str] | None = None,
+              weights: list[int] | None = None, dprs: list[float] | None = None,
+              default_only: bool = False) -> list[dict[str, Any]]:
+    """Random page specs (no rendering): a conformant set and a defect set, each with what the judge must say.
+    fonts / weights / dprs narrow the draw (a "hard" corpus: bold serif at high dpr); default_only draws every
+    conformant page in default (masked) mode."""
+    import random
+
+    from fixtures.synth.people import make_people
+
+    rng = random.Random(seed)
+    ppl = make_people(9000 + seed, 120)
+    cccd = [p for p in ppl if len(p["so_giay_to"]) == 12 and p["so_giay_to"].isdigit()]
+    cmnd = [p for p in ppl if len(p["so_giay_to"]) == 9 and p["so_giay_to"].isdigit()]
+    specs = []
+    for i in range(n_conformant + n_defect):
+        defect = WEB_DEFECTS[(i - n_conformant) % len(WEB_DEFECTS)] if i >= n_conformant else None
+        person = dict(rng.choice(cmnd if (rng.random() < 0.3 and defect is None) else cccd))
+        dark = rng.random() < 0.35
+        look = {
+            "font": rng.choice(fonts or WEB_FONTS), "weight": rng.choice(weights or [400, 600, 700]),
+            "ls": rng.choice([0, 0, 0.5]), "fs": rng.randint(14, 20), "dpr": rng.choice(dprs or WEB_DPRS), "dark": dark, "layout": rng.choice(WEB_LAYOUTS),
+            "iso": rng.random() < 0.35, "width": rng.choice([360, 390, 412, 430]),
+        }
+        mode = "full" if defect == "masked in full" else (
+            "default" if defect or default_only else rng.choice(["default", "full"]))
+        no = person["so_giay_to"]
+        y, m, d = person["ngay_sinh"].split("-")
+        doc = "******" + no[6:] if mode == "default" else no
+        dob = (f"{y}-**-**" if look["iso"] else f"**/**/{y}") if mode == "default" else \
+            (f"{y}-{m}-{d}" if look["iso"] else f"{d}/{m}/{y}")
+        want = {"DISPLAY-001": "pass", "DISPLAY-002": "pass"}
+        if defect == "5 stars":
+            doc, want = "*****" + no[5:], {"DISPLAY-001": "not_pass", "DISPLAY-002": "not_fail"}
+        elif defect == "7 stars":
+            doc, want = "*******" + no[7:], {"DISPLAY-001": "not_pass", "DISPLAY-002": "not_fail"}
+        elif defect == "full number":
+            doc, want = no, {"DISPLAY-001": "not_pass", "DISPLAY-002": "not_fail"}
+        elif defect == "year masked":
+            dob = f"****-{m}-{d}" if look["iso"] else f"{d}/{m}/****"
+            want = {"DISPLAY-001": "not_fail", "DISPLAY-002": "not_pass"}
+        elif defect == "masked in full":
+            doc = "******" + no[6:]
+            dob = f"{y}-**-**" if look["iso"] else f"**/**/{y}"
+            want = {"DISPLAY-001": "not_pass", "DISPLAY-002": "not_pass"}
+        label = (f"web {'defect ' + defect if defect else 'ok'} {look['font']} w{look['weight']} ls{look['ls']} "
+                 f"{look['fs']}px dpr{look['dpr']} {'dark' if dark else 'light'} {look['layout']} "
+                 f"{'cmnd' if len(no) == 9 else 'cccd'} {'iso' if look['iso'] else 'dmy'}")
+        specs.append({"label": label, "group": "defect" if defect else "conformant", "subject": person, "mode": mode,
+                      "want": want, "look": look, "doc": doc, "dob": dob})
+    return specs
+
+
+def render_web(specs: list[dict[str, Any]], quality: int = 85) -> list[dict[str, Any]]:
+    """Render every spec in one headless Chromium (one context per dpr/width); adds "img" (PIL RGB, from a JPEG
+    screenshot) and "boxes" (the QR image box in device pixels) to each spec."""
+    import base64
+
+    import segno
+    from PIL import Image
+    from playwright.sync_api import sync_playwright
+
+    from conformance.payload.record import build_payload
+
+    out = []
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=WEB_ARGS)
+        try:
+            pages: dict[tuple, Any] = {}
+            for sp in specs:
+                lk = sp["look"]
+                key = (lk["dpr"], lk["width"])
+                if key not in pages:
+                    ctx = b.new_context(viewport={"width": lk["width"], "height": 844}, device_scale_factor=lk["dpr"])
+                    pages[key] = ctx.new_page()
+                page = pages[key]
+                q = segno.make_qr(build_payload(sp["subject"], masked=sp["mode"] == "default"), error="m",
+                                  boost_error=False)
+                buf = io.BytesIO()
+                q.save(buf, kind="png", scale=1, border=4)
+                n = q.symbol_size(scale=1, border=4)[0]
+                dark = lk["dark"]
+                html = WEB_PAGE.format(
+                    bg="#121212" if dark else "#f6f7f9", fg="#eee" if dark else "#111", muted="#aaa" if dark else "#555",
+                    line="#333" if dark else "#ddd", accent="#1565c0" if dark else "#0b6e4f", font=lk["font"],
+                    weight=lk["weight"], ls=lk["ls"], fs=lk["fs"], fs_small=max(12, lk["fs"] - 3),
+                    qr_css=min(n * 3, lk["width"] - 80), png=base64.b64encode(buf.getvalue()).decode(),
+                    name=sp["subject"]["ho_ten"],
+                    rows=_web_rows(lk["layout"], "Số CMND" if len(sp["subject"]["so_giay_to"]) == 9 else "Số CCCD",
+                                   sp["doc"], sp["dob"]),
+                    toggle="Hiện đầy đủ" if sp["mode"] == "default" else "Ẩn bớt thông tin")
+                page.set_content(html)
+                r = page.evaluate("(() => {const b = document.getElementById('qr').getBoundingClientRect();"
+                                  "return [b.left, b.top, b.right, b.bottom];})()")
+                shot = page.screenshot(type="jpeg", quality=quality, full_page=True)
+                img = Image.open(io.BytesIO(shot)).convert("RGB")
+                box = [int(v * lk["dpr"]) for v in r]
+                out.append({**sp, "img": img, "boxes": [[box[0] - 2, box[1] - 2, box[2] + 2, box[3] + 2]]})
+        finally:
+            b.close()
+    return out
+
+
 def _run_one(item: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
 
@@ -214,8 +354,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default=None, help="substring of labels to run")
     ap.add_argument("--seed-base", type=int, default=1000, help="other seeds give a fresh (held-out) corpus")
     ap.add_argument("--no-fixtures", action="store_true", help="synthetic and reference-app screens only")
+    ap.add_argument("--web", type=int, default=0, metavar="N",
+                    help="browser-rendered app screens instead: N conformant + N/3 defect pages (headless Chromium)")
+    ap.add_argument("--web-seed", type=int, default=7)
+    ap.add_argument("--web-hard", action="store_true",
+                    help="bold serif/condensed/mono fonts at dpr >= 2.625, conformant pages in default mode only")
     a = ap.parse_args(argv)
-    items = corpus(a.n_random, a.seed_base, not a.no_fixtures)
+    if a.web:
+        t0 = time.perf_counter()
+        hard = dict(fonts=["Liberation Serif", "DejaVu Serif", "Noto Serif", "DejaVu Sans Condensed", "DejaVu Sans Mono",
+                            "Liberation Mono", "Noto Sans"], weights=[600, 700], dprs=[2.625, 3.0, 3.5],
+                    default_only=True) if a.web_hard else {}
+        items = render_web(web_specs(a.web, max(5, a.web // 3), a.web_seed, **hard))
+        print(f"rendered {len(items)} pages in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    else:
+        items = corpus(a.n_random, a.seed_base, not a.no_fixtures)
     if a.only:
         items = [it for it in items if a.only in it["label"]]
     if a.jobs > 1:
