@@ -82,6 +82,20 @@ class Assessment:
         stamp = self.started.strftime("%Y%m%d-%H%M%S")
         self.out_dir = Path(out) if out else REPO / "reports" / f"{_slug(self.package.candidate['name'])}-{stamp}"
 
+    @property
+    def show_pii(self) -> bool:
+        return bool(self.config.getoption("--show-pii"))
+
+    def mask(self, text: str) -> str:
+        """Personal data masked in everything pytest itself prints or stores (JUnit, Allure, terminal)."""
+        if self.show_pii:
+            return text
+        if getattr(self, "_redactor", None) is None:
+            from conformance.reports.redact import build_redactor
+
+            self._redactor = build_redactor({"subjects": list(self.package.subjects.values())})
+        return self._redactor.mask_string(text)
+
     def execute(self, spec, target) -> list[Finding]:
         self.ran = True
         found = run_check(spec, target)
@@ -119,7 +133,7 @@ class Assessment:
                                 started=self.started, finished=dt.datetime.now(dt.timezone.utc),
                                 selected_checks=self.selected, today=self.today)
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        write_reports(results, self.out_dir, images=images, show_pii=bool(self.config.getoption("--show-pii")))
+        write_reports(results, self.out_dir, images=images, show_pii=self.show_pii)
         return results
 
 
@@ -139,6 +153,17 @@ def get_assessment(config: pytest.Config) -> Assessment:
     return a
 
 
+class Case(tuple):
+    """(check, target) with a repr that names the case only: pytest and Allure store parameter reprs, and the
+    target's repr would carry the subjects' personal data."""
+
+    def __new__(cls, spec, target):
+        return super().__new__(cls, (spec, target))
+
+    def __repr__(self) -> str:
+        return case_id(*self)
+
+
 def case_id(spec, target) -> str:
     return f"{'+'.join(spec.requirements)}-{spec.name}-{target.key}"
 
@@ -150,7 +175,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     params = []
     for spec, target in a.cases:
         marks = [pytest.mark.requirement(*spec.requirements)]
-        params.append(pytest.param((spec, target), id=case_id(spec, target), marks=marks))
+        params.append(pytest.param(Case(spec, target), id=case_id(spec, target), marks=marks))
     metafunc.parametrize("conformance_case", params)
 
 
@@ -177,7 +202,7 @@ def _allure_decorate(a: Assessment, spec, target, findings: list[Finding]) -> No
         allure.dynamic.severity({"MUST": allure.severity_level.CRITICAL, "SHOULD": allure.severity_level.NORMAL,
                                  "MAY": allure.severity_level.MINOR}[req["level"]])
     allure.dynamic.title(f"{'+'.join(spec.requirements)} {spec.name} [{target.key}]")
-    allure.dynamic.description("\n".join(f"[{f.status}] {f.message_en} / {f.message_vi}" for f in findings))
+    allure.dynamic.description(a.mask("\n".join(f"[{f.status}] {f.message_en} / {f.message_vi}" for f in findings)))
     allure.dynamic.label("epic", a.package.candidate["name"])
     allure.dynamic.label("feature", spec.requirements[0].split("-")[0])
     analysis = getattr(target, "analysis", None) if spec.scope == "evidence" else None
@@ -189,7 +214,7 @@ def _allure_decorate(a: Assessment, spec, target, findings: list[Finding]) -> No
             from conformance.reports import annotate_screenshot
 
             img = annotate_screenshot(analysis.gray, [s.to_dict() for s in target.symbols],
-                                      redact=not a.config.getoption("--show-pii"))
+                                      redact=not a.show_pii)
             img.thumbnail((480, 1040))
             buf = io.BytesIO()
             img.save(buf, "PNG")
@@ -204,14 +229,14 @@ def judge(a: Assessment, spec, target) -> None:
     by = {s: [f for f in findings if f.status == s] for s in ("fail", "error", "warn", "review", "pass", "skip", "not_applicable")}
 
     def text(fs):
-        return "; ".join(f"{f.requirement} [{f.status}] {f.message_en}" for f in fs)
+        return a.mask("; ".join(f"{f.requirement} [{f.status}] {f.message_en}" for f in fs))
 
     if by["fail"]:
         pytest.fail(text(by["fail"]), pytrace=False)
     if by["error"]:
         raise EvidenceError(text(by["error"]))
     for f in by["warn"]:
-        warnings.warn(ConformanceWarning(f"{f.requirement} [warn] {f.message_en}"))
+        warnings.warn(ConformanceWarning(a.mask(f"{f.requirement} [warn] {f.message_en}")))
     if by["review"] and not by["pass"] and not by["warn"]:
         pytest.skip(f"review needed: {text(by['review'])}")
     if not by["pass"] and not by["warn"] and not by["review"]:

@@ -141,3 +141,31 @@ def test_demo_live_browser_conformant(tmp_path):
     res = json.loads((tmp_path / "b" / "results.json").read_text(encoding="utf-8"))
     assert res["device"].get("dpr") == 2.625 or res["device"].get("ppi") == 420
     assert all(e["status"] != "error" for e in res["evidence"])
+
+
+def _secrets(manifest: dict) -> list[str]:
+    from conformance.payload import ascii_name
+
+    out = []
+    for s in manifest["subjects"]:
+        ext = s.get("ext") or {}
+        out += [s.get("so_giay_to", ""), s["ngay_sinh"], ext.get("phone", ""), ext.get("bhyt", ""), s["ho_ten"],
+                ascii_name(s["ho_ten"]), ascii_name(s["ho_ten"]).lower()]
+        y, m, d = s["ngay_sinh"].split("-")
+        out.append(f"{d}/{m}/{y}")
+    return [x for x in out if x]
+
+
+@pytest.mark.parametrize("name", ["payload-003-name-lowercase", "display-001-full-number-in-default-mode"])
+def test_no_personal_data_in_any_output_file(name, tmp_path):
+    """results.json, report.html, junit.xml, Allure results and the pytest log: all masked by default."""
+    pkg = REPO / "fixtures" / "candidates" / name
+    out = tmp_path / "o"
+    p = cli("assess", str(pkg), "--out", str(out))
+    assert p.returncode == 1
+    secrets = _secrets(json.loads((pkg / "candidate.json").read_text(encoding="utf-8")))
+    files = [f for f in out.rglob("*") if f.is_file() and f.suffix in (".json", ".html", ".xml", ".log", ".txt")]
+    assert len(files) > 10
+    leaks = {(f.name, s) for f in files for s in secrets if s in f.read_text(encoding="utf-8", errors="ignore")}
+    assert not leaks
+    assert not {s for s in secrets if s in p.stdout}
