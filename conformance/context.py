@@ -57,6 +57,8 @@ class EvidenceContext:
         syms = [s for s in self.symbols if s.text is not None]
         if len(syms) <= 1:
             return syms[0] if syms else None
+        if len({s.text for s in syms}) == 1:  # the same code shown twice: measure the larger copy
+            return max(syms, key=lambda s: s.size_px or 0)
         looks = [s for s in syms if s.text.count("|") == 5]
         if len(looks) == 1:
             return looks[0]

@@ -20,6 +20,10 @@ def symbol_single_and_decodes(ev):
     if not syms:
         return finding("fail", "SYMBOL-001", "no QR symbol could be decoded in this capture",
                        "không giải mã được mã QR nào trong ảnh chụp này", measured={"symbols": 0})
+    if len(syms) > 1 and len({s.text for s in syms}) == 1:
+        return finding("pass", "SYMBOL-001", f"{len(syms)} copies of the same QR symbol; no other code a scanner "
+                       "could read instead", f"{len(syms)} bản của cùng một mã QR; không có mã khác để máy quét đọc nhầm",
+                       measured={"symbols": len(syms), "distinct": 1})
     if len(syms) > 1:
         return finding("fail", "SYMBOL-001",
                        f"{len(syms)} QR symbols on the screen; a checkpoint scanner may read another code instead "
