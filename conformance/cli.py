@@ -1,7 +1,8 @@
 """Command line: `python -m conformance assess [PATH] --out DIR [--profile FILE] [--show-pii]`.
 
 Exit codes (a contract for CI tooling): 0 conformant, 1 non-conformant, 3 incomplete, 2 the package or profile
-cannot be used (the message names the file and the problem).
+cannot be used (the message names the file and the problem). With --waivers: 0 when every open result is waived,
+4 when a waiver is stale (expired or no longer matching anything).
 """
 from __future__ import annotations
 
@@ -27,15 +28,18 @@ def _err(msg_en: str, msg_vi: str) -> None:
     print(f"error: {msg_en}\nlỗi: {msg_vi}", file=sys.stderr)
 
 
-def preflight(package: Path, profile: str | None):
-    """Load profile and package once before running; returns an exit code on failure, else None."""
+def preflight(package: Path, profile: str | None, waivers: str | None = None):
+    """Load profile, waivers and package once before running; returns an exit code on failure, else None."""
     from conformance.capture.package import PackageError, load_package
     from conformance.specs import SpecError, load_profile
+    from conformance.waivers import load_waivers
 
     try:
         load_profile(profile)
+        if waivers:
+            load_waivers(waivers)
     except SpecError as exc:
-        _err(f"profile {exc.file}: {exc.json_path}: {exc.message}", f"hồ sơ {exc.file}: {exc.json_path}: {exc.message}")
+        _err(f"{exc.file}: {exc.json_path}: {exc.message}", f"{exc.file}: {exc.json_path}: {exc.message}")
         return EXIT_UNUSABLE
     try:
         load_package(package)
@@ -57,12 +61,13 @@ def default_out(package: Path) -> Path:
 
 
 def run_assessment(package: Path, out: Path | None = None, profile: str | None = None, show_pii: bool = False,
-                   today: str | None = None, checks: list[str] | None = None, quiet: bool = False) -> int:
+                   today: str | None = None, checks: list[str] | None = None, quiet: bool = False,
+                   waivers: str | None = None) -> int:
     """Assess an evidence package through the pytest plugin; print a summary; return the exit code."""
     import pytest
 
     package = Path(package)
-    rc = preflight(package, profile)
+    rc = preflight(package, profile, waivers)
     if rc is not None:
         return rc
     out = Path(out) if out else default_out(package)
@@ -83,6 +88,8 @@ def run_assessment(package: Path, out: Path | None = None, profile: str | None =
         args += ["--today", today]
     for c in checks or []:
         args += ["--check", c]
+    if waivers:
+        args += ["--waivers", str(waivers)]
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
         pytest_rc = pytest.main(args)
@@ -94,7 +101,9 @@ def run_assessment(package: Path, out: Path | None = None, profile: str | None =
     results = json.loads(results_path.read_text(encoding="utf-8"))
     if not quiet:
         print_summary(results, out)
-    return EXIT[results["verdict"]]
+    from conformance.waivers import exit_code
+
+    return exit_code(results, EXIT[results["verdict"]])
 
 
 def print_summary(results: dict, out: Path) -> None:
@@ -116,6 +125,10 @@ def print_summary(results: dict, out: Path) -> None:
         print(f"reproduce / tái hiện {first['id']}: {first['reproduce']['pytest']}")
     v = results["verdict"]
     print(f"VERDICT / KẾT LUẬN: {v.upper()} ({VERDICT_VI[v]})")
+    w = results.get("waivers")
+    if w:
+        print(f"waivers / miễn trừ: {len(w['applied'])} applied, {len(w['expired'])} expired, {len(w['unused'])} unused; "
+              f"not waived: {', '.join(w['unwaived']) or 'none'} -> CI {w['ci_outcome']}")
     print(f"reports / báo cáo: {out}/report.html, results.json, junit.xml, allure-results/")
 
 
@@ -123,7 +136,7 @@ def cmd_assess(ns) -> int:
     from conformance.plugin import EXAMPLE_CANDIDATE
 
     package = Path(ns.path) if ns.path else EXAMPLE_CANDIDATE
-    return run_assessment(package, ns.out, ns.profile, ns.show_pii, ns.today, ns.check)
+    return run_assessment(package, ns.out, ns.profile, ns.show_pii, ns.today, ns.check, waivers=ns.waivers)
 
 
 def cmd_checks(ns) -> int:
@@ -155,6 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--show-pii", action="store_true", help="do not mask personal data in reports")
     a.add_argument("--today", help="validation date YYYY-MM-DD (default: today)")
     a.add_argument("--check", action="append", help="run only this check (repeatable); see `checks`")
+    a.add_argument("--waivers", help="known issues file (specs/waivers.schema.json); exit 0 if all non-pass results "
+                                     "are waived, 4 if a waiver is expired or unused")
     a.set_defaults(func=cmd_assess)
     c = sub.add_parser("checks", help="list every check with its requirement IDs and source location")
     c.set_defaults(func=cmd_checks)

@@ -40,6 +40,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--show-pii", action="store_true", help="write personal data unmasked in reports")
     g.addoption("--today", metavar="YYYY-MM-DD", help="validation date (injectable clock; default: today)")
     g.addoption("--check", action="append", metavar="NAME", help="run only these checks (repeatable)")
+    g.addoption("--waivers", metavar="FILE", help="known issues (specs/waivers.schema.json): marked, never hidden")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -64,6 +65,9 @@ class Assessment:
         today = config.getoption("--today")
         self.today = dt.date.fromisoformat(today) if today else dt.date.today()
         self.profile = load_profile(config.getoption("--profile"))
+        from conformance.waivers import load_waivers
+
+        self.waivers = load_waivers(config.getoption("--waivers")) if config.getoption("--waivers") else None
         self.package = load_package(cand)
         self.ctx = build_contexts(self.package, self.profile, self.today)
         checks = all_checks()
@@ -132,6 +136,10 @@ class Assessment:
         results = build_results(package=self.package, profile=self.profile, findings=self.findings, evidence=evidence,
                                 started=self.started, finished=dt.datetime.now(dt.timezone.utc),
                                 selected_checks=self.selected, today=self.today)
+        if self.waivers is not None:
+            from conformance.waivers import apply_waivers
+
+            apply_waivers(results, self.waivers, self.today)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         write_reports(results, self.out_dir, images=images, show_pii=self.show_pii)
         return results

@@ -41,6 +41,17 @@ def validate(document: Any, schema_name: str, file: str) -> None:
         raise SpecError(file, json_path_of(e), e.message)
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML without implicit timestamps: dates stay strings, checked by the schemas (a bad date is then a clear
+    schema error with its JSON path, not a parser crash)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _read_yaml_or_json(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
@@ -49,7 +60,7 @@ def _read_yaml_or_json(path: Path) -> Any:
     except UnicodeDecodeError:
         raise SpecError(str(path), "$", "file is not UTF-8 text") from None
     try:
-        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        return json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_Loader)  # noqa: S506
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise SpecError(str(path), "$", f"not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}") from None
 

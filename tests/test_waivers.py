@@ -1,0 +1,85 @@
+"""Waivers mark known issues for vendor CI: they never change statuses or the verdict, and a stale waiver
+(expired, or matching nothing) fails the run with exit code 4."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conformance.cli import EXIT_UNUSABLE, run_assessment
+from conformance.waivers import EXIT_STALE_WAIVER
+
+CANDIDATES = Path(__file__).resolve().parent.parent / "fixtures" / "candidates"
+
+
+def waivers(tmp_path, *items) -> Path:
+    lines = ["waivers:"]
+    for req, expires, extra in items:
+        lines += [f"  - requirement: {req}", "    reason: being fixed", "    ticket: VENDOR-1", f"    expires: {expires}"]
+        lines += [f"    {k}: {v}" for k, v in extra.items()]
+    p = tmp_path / "waivers.yaml"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return p
+
+
+def assess(tmp_path, name, wfile, today="2026-11-27"):
+    out = tmp_path / "out"
+    rc = run_assessment(CANDIDATES / name, out, today=today, quiet=True, waivers=str(wfile))
+    return rc, json.loads((out / "results.json").read_text(encoding="utf-8"))
+
+
+def test_waived_failure_keeps_the_verdict_but_ci_passes(tmp_path):
+    # the defect also leaves DISPLAY-003 unproven (skip): the vendor waives both
+    w = waivers(tmp_path, ("PAYLOAD-005", "2027-01-31", {"status": "fail"}), ("DISPLAY-003", "2027-01-31", {}))
+    rc, res = assess(tmp_path, "payload-005-type-2", w)
+    assert rc == 0
+    assert res["verdict"] == "non-conformant"  # never hidden
+    req = {r["id"]: r for r in res["requirements"]}["PAYLOAD-005"]
+    assert req["status"] == "fail" and req["waiver"]["ticket"] == "VENDOR-1"
+    assert res["waivers"]["ci_outcome"] == "expected" and res["waivers"]["unwaived"] == []
+
+
+def test_unwaived_failure_gives_the_verdict_code(tmp_path):
+    rc, res = assess(tmp_path, "payload-005-type-2", waivers(tmp_path, ("DISPLAY-003", "2027-01-31", {})))
+    assert rc == 1 and res["waivers"]["ci_outcome"] == "unexpected"
+    assert res["waivers"]["unwaived"] == ["PAYLOAD-005"]
+
+
+def test_waiver_expecting_another_status_does_not_cover(tmp_path):
+    w = waivers(tmp_path, ("PAYLOAD-005", "2027-01-31", {"status": "warn"}), ("DISPLAY-003", "2027-01-31", {}))
+    rc, res = assess(tmp_path, "payload-005-type-2", w)
+    assert rc == EXIT_STALE_WAIVER  # it expects a warning, the result is a failure: unused, so stale
+    assert "PAYLOAD-005" in res["waivers"]["unwaived"]
+
+
+def test_waiver_for_a_fixed_defect_is_stale(tmp_path):
+    rc, res = assess(tmp_path, "example", waivers(tmp_path, ("SYMBOL-003", "2027-01-31", {})))
+    assert rc == EXIT_STALE_WAIVER
+    assert res["verdict"] == "conformant" and [w["requirement"] for w in res["waivers"]["unused"]] == ["SYMBOL-003"]
+
+
+def test_expired_waiver_is_stale(tmp_path):
+    rc, res = assess(tmp_path, "symbol-003-ecc-low", waivers(tmp_path, ("SYMBOL-003", "2026-06-30", {})))
+    assert rc == EXIT_STALE_WAIVER
+    assert res["waivers"]["expired"] and "SYMBOL-003" in res["waivers"]["unwaived"]
+
+
+def test_waiver_scoped_to_evidence_files(tmp_path):
+    w = waivers(tmp_path, ("SYMBOL-004", "2027-01-31", {"evidence": "'screens/*-default.png'"}))
+    rc, res = assess(tmp_path, "symbol-004-quiet-zone-1", w)
+    assert rc == 0 and res["waivers"]["applied"]
+
+
+@pytest.mark.parametrize("body,where", [
+    ("waivers:\n  - requirement: SYMBOL-999\n    reason: r\n    ticket: t\n    expires: 2027-01-01\n", "$.waivers[0]"),
+    ("waivers:\n  - requirement: SYMBOL-003\n    reason: r\n    expires: 2027-01-01\n", "$.waivers[0]"),
+    ("waivers:\n  - requirement: SYMBOL-003\n    reason: r\n    ticket: t\n    expires: 2027-02-30\n", "expires"),
+])
+def test_broken_waiver_file_is_unusable(tmp_path, capsys, body, where):
+    p = tmp_path / "w.yaml"
+    p.write_text(body, encoding="utf-8")
+    rc = run_assessment(CANDIDATES / "example", tmp_path / "o", waivers=str(p))
+    assert rc == EXIT_UNUSABLE
+    err = capsys.readouterr().err
+    assert "w.yaml" in err and where in err
