@@ -184,7 +184,8 @@ def classify_line(ink: np.ndarray, box: list[int]) -> Line | None:
             p = glyphs[-1]
             ov = min(p.x1, g.x1) - max(p.x0, g.x0)
             ovy = min(p.y1, g.y1) - max(p.y0, g.y0)
-            if ov >= 0.6 * min(p.w, g.w) and ovy <= 0.2 * min(p.h, g.h):
+            inner = g.x0 >= p.x0 and g.x1 <= p.x1 and g.y0 >= p.y0 and g.y1 <= p.y1  # the dot of a dotted zero
+            if inner or (ov >= 0.6 * min(p.w, g.w) and ovy <= 0.2 * min(p.h, g.h)):
                 p.x0, p.y0, p.x1, p.y1 = min(p.x0, g.x0), min(p.y0, g.y0), max(p.x1, g.x1), max(p.y1, g.y1)
                 continue
         glyphs.append(g)
@@ -214,7 +215,27 @@ def classify_line(ink: np.ndarray, box: list[int]) -> Line | None:
             g.cls = "/" if _leans_right(ink, g) else "D"
         else:
             g.cls = "o"
+    # a sliver of a digit cut off by anti-aliasing / JPEG (it overlaps its neighbour's columns) joins that digit
+    # (a speck where two digits nearly touch joins them when it touches their columns)
+    merged: list[Glyph] = []
+    for g in glyphs:
+        p = merged[-1] if merged else None
+        speck = (p.cls == "o" and p.h <= 0.35 * cap and p.w <= 0.35 * cap) if p is not None else False
+        if p is not None and min(p.x1, g.x1) - max(p.x0, g.x0) > (-1 if speck else 0) and {p.cls, g.cls} == {"D", "o"}:
+            p.x0, p.y0, p.x1, p.y1, p.cls = min(p.x0, g.x0), min(p.y0, g.y0), max(p.x1, g.x1), max(p.y1, g.y1), "D"
+            continue
+        merged.append(g)
+    glyphs[:] = merged
     _count_stars(ink, line)
+    # digits that touch (bold, JPEG) form one tall glyph k digit-widths wide: it stands for k digits
+    dw = [g.w for g in glyphs if g.cls == "D"]
+    if len(dw) >= 3:
+        med = float(np.median(dw))
+        for g in glyphs:
+            if g.cls == "D" and g.w > 1.6 * med:
+                k = int(round(g.w / med))
+                if abs(g.w / med - k) <= 0.3:
+                    g.stars = k  # for a D glyph: how many digits it holds
     # a tall glyph much wider than the others is two glyphs that touch (a star or a slash glued to a digit):
     # the geometry cannot tell where one ends, so the line is unsure
     ds = [g.w for g in glyphs if g.cls == "D"]
@@ -307,6 +328,10 @@ def _pattern(line: Line) -> None:
                 b = g.x0 + (g.w * (i + 1)) // k
                 pat.append("*")
                 slots.append(("*", [a, g.y0, b, g.y1]))
+        elif g.cls == "D" and g.stars > 1:
+            for i in range(g.stars):
+                pat.append("D")
+                slots.append(("D", [g.x0 + (g.w * i) // g.stars, g.y0, g.x0 + (g.w * (i + 1)) // g.stars, g.y1]))
         else:
             pat.append(g.cls)
             slots.append((g.cls, [g.x0, g.y0, g.x1, g.y1]))
@@ -347,8 +372,12 @@ def value_spans(line: Line) -> list[dict[str, Any]]:
     for mt in re.finditer(r"[*D/.\- ]+", chars):
         idx = list(range(mt.start(), mt.end()))
         # drop gaps between two digits; strip separators and gaps at the ends
-        idx = [i for k, i in enumerate(idx) if not (chars[i] == " " and 0 < k < len(idx) - 1
-                                                      and chars[idx[k - 1]] == "D" and chars[idx[k + 1]] == "D")]
+        # (and gaps inside a star run or between stars and digits, no wider than ~ a glyph: a monospace font
+        # draws its narrow asterisks in wide cells)
+        idx = [i for k, i in enumerate(idx) if not (chars[i] == " " and 0 < k < len(idx) - 1 and (
+            (chars[idx[k - 1]] == "D" and chars[idx[k + 1]] == "D")
+            or (chars[idx[k - 1]] == "*" and chars[idx[k + 1]] in "*D"
+                and slots[i][1][2] - slots[i][1][0] <= 0.6 * line.cap)))]
         while idx and chars[idx[0]] in " /.-":
             idx.pop(0)
         while idx and chars[idx[-1]] in " /.-":

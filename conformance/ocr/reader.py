@@ -362,10 +362,11 @@ def _geometric_readings(reading: ScreenReading, norm: np.ndarray, lang: str) -> 
     if not spans:
         return 0
     runs = [(i, j, rb) for i, sp in enumerate(spans) for j, rb in enumerate(sp["digit_runs"])]
-    texts = _read_crops(norm, [rb for _, _, rb in runs], lang, "-c tessedit_char_whitelist=0123456789")
+    counts = [spans[i]["digit_counts"][j] for i, j, _ in runs]
+    texts = _read_digit_runs(norm, ink, [rb for _, _, rb in runs], counts)
     digits: dict[tuple[int, int], tuple[str, float]] = {}
     for (i, j, _), (txt, conf) in zip(runs, texts):
-        digits[(i, j)] = ("".join(ch for ch in txt if ch.isdigit()), conf)
+        digits[(i, j)] = (txt, conf)
     added = 0
     for i, sp in enumerate(spans):
         out, confs, ok = [], [], True
@@ -403,6 +404,117 @@ def _geometric_readings(reading: ScreenReading, norm: np.ndarray, lang: str) -> 
     return added
 
 
+DIGIT_HEIGHTS = (24, 32)  # run heights (px) of the stacked whitelisted readings; plus a spaced copy at 32 px
+MAX_WORD_READS = 4  # bound on the single-word (mode 8) tie-break reads per screen
+
+
+def _spaced(crop: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """The run with white gaps (1/3 of its height) put between its ink columns: glyphs that sit close are read
+    apart (Tesseract reads '733111' as '7331' in a tight run, or '554411' as '994411' in a bold serif)."""
+    cols = ink.any(axis=0)
+    h = crop.shape[0]
+    gap = np.full((h, max(3, h // 3)), 255, np.uint8)
+    pieces, i, n = [], 0, len(cols)
+    while i < n:
+        if cols[i]:
+            j = i
+            while j < n and cols[j]:
+                j += 1
+            pieces += [crop[:, i:j], gap]
+            i = j
+        else:
+            i += 1
+    return np.hstack([gap] + pieces) if pieces else crop
+
+
+def _digit_variants(norm: np.ndarray, ink: np.ndarray, box: list[int]) -> list[np.ndarray]:
+    h, w = norm.shape
+    x0, y0, x1, y1 = box
+    lh = max(1, y1 - y0)
+    crop = norm[max(0, y0 - 1) : min(h, y1 + 1), max(0, x0 - 1) : min(w, x1 + 1)]
+    if not crop.size:
+        return []
+    out = [_resize(crop, max(0.3, min(4.0, t / lh))) for t in DIGIT_HEIGHTS]
+    sub_ink = ink[max(0, y0 - 1) : min(h, y1 + 1), max(0, x0 - 1) : min(w, x1 + 1)]
+    out.append(_resize(_spaced(crop, sub_ink), max(0.3, min(4.0, 32.0 / lh))))
+    return out
+
+
+def _vote(readings: list[tuple[str, float]], n: int) -> tuple[str, float] | None:
+    """Plurality of the readings with the geometric digit count: the winner needs >= 2 votes and more than any
+    other string; its confidence is the best of its votes."""
+    good = [(d, c) for d, c in readings if len(d) == n]
+    tally: dict[str, int] = {}
+    for d, _ in good:
+        tally[d] = tally.get(d, 0) + 1
+    if not tally:
+        return None
+    ranked = sorted(tally.items(), key=lambda kv: -kv[1])
+    best, k = ranked[0]
+    if k < 2 or (len(ranked) > 1 and ranked[1][1] == k):
+        return None
+    return best, max(c for d, c in good if d == best)
+
+
+def _read_digit_runs(norm: np.ndarray, ink: np.ndarray, boxes: list[list[int]],
+                     counts: list[int]) -> list[tuple[str, float]]:
+    """Digits of every run, read several ways and voted (see `_vote`): the run at two heights and spaced apart,
+    all in one stacked Tesseract call (digit whitelist, mode 6); runs still without a winner are read again as
+    single words (mode 8, 32 and 48 px), which adds two votes. ("", 0.0) for a run without a winner."""
+    cfg = "-c tessedit_char_whitelist=0123456789"
+    per_run = [_digit_variants(norm, ink, b) for b in boxes]
+    flat = [c for vs in per_run for c in vs]
+    texts = _read_stacked(flat, cfg)
+    votes: list[list[tuple[str, float]]] = []
+    k = 0
+    for vs in per_run:
+        votes.append([("".join(ch for ch in t if ch.isdigit()), c) for t, c in texts[k : k + len(vs)]])
+        k += len(vs)
+    out: list[tuple[str, float]] = []
+    word_reads = 0
+    for box, n, vt in zip(boxes, counts, votes):
+        res = _vote(vt, n)
+        if res is None and word_reads < MAX_WORD_READS and any(len(d) == n for d, _ in vt):
+            word_reads += 1
+            lh = max(1, box[3] - box[1])
+            for t in (32.0, 48.0):
+                crop = norm[max(0, box[1] - 1) : box[3] + 1, max(0, box[0] - 1) : box[2] + 1]
+                if crop.size:
+                    txt, c = _read_word(_resize(crop, max(0.3, min(4.0, t / lh))), cfg)
+                    vt.append(("".join(ch for ch in txt if ch.isdigit()), c))
+            res = _vote(vt, n)
+        out.append(res or ("", 0.0))
+    return out
+
+
+def _pad(crop: np.ndarray) -> np.ndarray:
+    m = int(0.4 * crop.shape[0]) + 4
+    pad = np.full((crop.shape[0] + 2 * m, crop.shape[1] + 2 * m), 255, np.uint8)
+    pad[m : m + crop.shape[0], m : m + crop.shape[1]] = crop
+    return pad
+
+
+def _read_word(crop: np.ndarray, config: str) -> tuple[str, float]:
+    """One crop read as a single word (mode 8); (text, mean conf)."""
+    from PIL import Image
+
+    try:
+        data = pytesseract.image_to_data(Image.fromarray(_pad(crop)), lang="eng", config=f"--psm 8 {config}",
+                                         output_type=pytesseract.Output.DICT)
+    except Exception:  # noqa: BLE001
+        return "", 0.0
+    words = [(t.strip(), float(c)) for t, c in zip(data.get("text", []), data.get("conf", []))
+             if (t or "").strip() and _num(c) >= 0]
+    return "".join(t for t, _ in words), (sum(c for _, c in words) / len(words)) if words else 0.0
+
+
+def _num(v: Any) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return -1.0
+
+
 def _host_line(lines: list[dict[str, Any]], box: list[int]) -> dict[str, Any] | None:
     """The Tesseract line that overlaps a span box most (vertically >= 50 % of the span height, and horizontally)."""
     best, best_ov = None, 0.0
@@ -418,25 +530,23 @@ def _host_line(lines: list[dict[str, Any]], box: list[int]) -> dict[str, Any] | 
 
 def _read_crops(norm: np.ndarray, boxes: list[list[int]], lang: str, config: str) -> list[tuple[str, float]]:
     """Read several small crops in one Tesseract call (stacked, mode 6); (text, mean conf) per crop."""
-    if not boxes:
-        return []
-    from PIL import Image
-
     h, w = norm.shape
     crops = []
     for x0, y0, x1, y1 in boxes:
         lh = max(1, y1 - y0)
         # only the glyphs of the box (neighbouring stars would be read as digits); white margins around them
         crop = norm[max(0, y0 - 1) : min(h, y1 + 1), max(0, x0 - 1) : min(w, x1 + 1)]
-        if not crop.size:
-            crops.append(np.full((8, 8), 255, np.uint8))
-            continue
-        f = min(4.0, max(0.5, 48.0 / lh))
-        crop = _resize(crop, f)
-        m = int(0.4 * crop.shape[0]) + 4
-        pad = np.full((crop.shape[0] + 2 * m, crop.shape[1] + 2 * m), 255, np.uint8)
-        pad[m : m + crop.shape[0], m : m + crop.shape[1]] = crop
-        crops.append(pad)
+        crops.append(_resize(crop, min(4.0, max(0.5, 48.0 / lh))) if crop.size else np.full((8, 8), 255, np.uint8))
+    return _read_stacked(crops, config)
+
+
+def _read_stacked(crops: list[np.ndarray], config: str) -> list[tuple[str, float]]:
+    """Crops (already scaled) padded, stacked and read in one Tesseract call (mode 6); (text, mean conf) each."""
+    if not crops:
+        return []
+    from PIL import Image
+
+    crops = [_pad(c) if c.size else np.full((8, 8), 255, np.uint8) for c in crops]
     gap = 48
     width = max(c.shape[1] for c in crops) + 2 * gap
     height = sum(c.shape[0] + gap for c in crops) + gap
@@ -451,9 +561,9 @@ def _read_crops(norm: np.ndarray, boxes: list[list[int]], lang: str, config: str
         data = pytesseract.image_to_data(Image.fromarray(canvas), lang="eng", config=f"--psm 6 {config}",
                                          output_type=pytesseract.Output.DICT)
     except Exception:  # noqa: BLE001
-        return [("", 0.0) for _ in boxes]
-    texts: list[list[str]] = [[] for _ in boxes]
-    confs: list[list[float]] = [[] for _ in boxes]
+        return [("", 0.0) for _ in crops]
+    texts: list[list[str]] = [[] for _ in crops]
+    confs: list[list[float]] = [[] for _ in crops]
     for i in range(len(data.get("text", []))):
         t = (data["text"][i] or "").strip()
         try:
