@@ -201,6 +201,36 @@ def _web_rows(layout: str, doc_label: str, doc: str, dob: str) -> str:
                                          for a, b in rows) + "</div>"
 
 
+def web_spec(person: dict[str, Any], look: dict[str, Any], mode: str, defect: str | None = None) -> dict[str, Any]:
+    """One page spec: the person's values as a conformant app shows them in `mode`, or with a defect of
+    WEB_DEFECTS ("masked in full" is drawn in full mode, the others in default mode), and what the judge must say."""
+    dark = look["dark"]
+    no = person["so_giay_to"]
+    y, m, d = person["ngay_sinh"].split("-")
+    doc = "******" + no[6:] if mode == "default" else no
+    dob = (f"{y}-**-**" if look["iso"] else f"**/**/{y}") if mode == "default" else \
+        (f"{y}-{m}-{d}" if look["iso"] else f"{d}/{m}/{y}")
+    want = {"DISPLAY-001": "pass", "DISPLAY-002": "pass"}
+    if defect == "5 stars":
+        doc, want = "*****" + no[5:], {"DISPLAY-001": "not_pass", "DISPLAY-002": "not_fail"}
+    elif defect == "7 stars":
+        doc, want = "*******" + no[7:], {"DISPLAY-001": "not_pass", "DISPLAY-002": "not_fail"}
+    elif defect == "full number":
+        doc, want = no, {"DISPLAY-001": "not_pass", "DISPLAY-002": "not_fail"}
+    elif defect == "year masked":
+        dob = f"****-{m}-{d}" if look["iso"] else f"{d}/{m}/****"
+        want = {"DISPLAY-001": "not_fail", "DISPLAY-002": "not_pass"}
+    elif defect == "masked in full":
+        doc = "******" + no[6:]
+        dob = f"{y}-**-**" if look["iso"] else f"**/**/{y}"
+        want = {"DISPLAY-001": "not_pass", "DISPLAY-002": "not_pass"}
+    label = (f"web {'defect ' + defect if defect else 'ok'} {look['font']} w{look['weight']} ls{look['ls']} "
+             f"{look['fs']}px dpr{look['dpr']} {'dark' if dark else 'light'} {look['layout']} "
+             f"{'cmnd' if len(no) == 9 else 'cccd'} {'iso' if look['iso'] else 'dmy'}")
+    return {"label": label, "group": "defect" if defect else "conformant", "subject": person, "mode": mode,
+            "want": want, "look": look, "doc": doc, "dob": dob}
+
+
 def web_specs(n_conformant: int = 120, n_defect: int = 40, seed: int = 7, *, fonts: list[str] | None = None,
               weights: list[int] | None = None, dprs: list[float] | None = None,
               default_only: bool = False) -> list[dict[str, Any]]:
@@ -222,35 +252,13 @@ def web_specs(n_conformant: int = 120, n_defect: int = 40, seed: int = 7, *, fon
         dark = rng.random() < 0.35
         look = {
             "font": rng.choice(fonts or WEB_FONTS), "weight": rng.choice(weights or [400, 600, 700]),
-            "ls": rng.choice([0, 0, 0.5]), "fs": rng.randint(14, 20), "dpr": rng.choice(dprs or WEB_DPRS), "dark": dark, "layout": rng.choice(WEB_LAYOUTS),
+            "ls": rng.choice([0, 0, 0.5]), "fs": rng.randint(14, 20), "dpr": rng.choice(dprs or WEB_DPRS),
+            "dark": dark, "layout": rng.choice(WEB_LAYOUTS),
             "iso": rng.random() < 0.35, "width": rng.choice([360, 390, 412, 430]),
         }
         mode = "full" if defect == "masked in full" else (
             "default" if defect or default_only else rng.choice(["default", "full"]))
-        no = person["so_giay_to"]
-        y, m, d = person["ngay_sinh"].split("-")
-        doc = "******" + no[6:] if mode == "default" else no
-        dob = (f"{y}-**-**" if look["iso"] else f"**/**/{y}") if mode == "default" else \
-            (f"{y}-{m}-{d}" if look["iso"] else f"{d}/{m}/{y}")
-        want = {"DISPLAY-001": "pass", "DISPLAY-002": "pass"}
-        if defect == "5 stars":
-            doc, want = "*****" + no[5:], {"DISPLAY-001": "not_pass", "DISPLAY-002": "not_fail"}
-        elif defect == "7 stars":
-            doc, want = "*******" + no[7:], {"DISPLAY-001": "not_pass", "DISPLAY-002": "not_fail"}
-        elif defect == "full number":
-            doc, want = no, {"DISPLAY-001": "not_pass", "DISPLAY-002": "not_fail"}
-        elif defect == "year masked":
-            dob = f"****-{m}-{d}" if look["iso"] else f"{d}/{m}/****"
-            want = {"DISPLAY-001": "not_fail", "DISPLAY-002": "not_pass"}
-        elif defect == "masked in full":
-            doc = "******" + no[6:]
-            dob = f"{y}-**-**" if look["iso"] else f"**/**/{y}"
-            want = {"DISPLAY-001": "not_pass", "DISPLAY-002": "not_pass"}
-        label = (f"web {'defect ' + defect if defect else 'ok'} {look['font']} w{look['weight']} ls{look['ls']} "
-                 f"{look['fs']}px dpr{look['dpr']} {'dark' if dark else 'light'} {look['layout']} "
-                 f"{'cmnd' if len(no) == 9 else 'cccd'} {'iso' if look['iso'] else 'dmy'}")
-        specs.append({"label": label, "group": "defect" if defect else "conformant", "subject": person, "mode": mode,
-                      "want": want, "look": look, "doc": doc, "dob": dob})
+        specs.append(web_spec(person, look, mode, defect))
     return specs
 
 
