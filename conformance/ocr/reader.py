@@ -14,7 +14,9 @@ Two passes, both real Tesseract:
    is still found); in every line, stars, digits and separators are told apart by shape and place, and the stars
    counted. Every span that looks like a masked value (stars next to digits: ``******DDDDDD``, ``**/**/DDDD``,
    ``DDDD-**-**``) whose star count is sure has its digit runs read by Tesseract with a digit whitelist (one call
-   for all runs); when each run gives exactly as many digits as the geometry saw, the reading ``******314511`` is
+   for all runs: each run at 24 and 32 px and once with white put between its glyphs, voted — two agreeing
+   readings of the right length and no equal rival; a run without a winner is read again as one word, mode 8,
+   at 32 and 48 px); when each run gives exactly as many digits as the geometry saw, the reading ``******314511`` is
    added to the Tesseract line it overlaps (`alt` entry with ``"source": "geometry"``), or as a line of its own.
    The matcher treats it as one more reading of that line: a disagreement with Tesseract's own reading is
    "review", never a pass.
