@@ -79,6 +79,21 @@ class ScreenReading:
         }
 
 
+
+def _stack(crops: list[np.ndarray], gap: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Stack crops vertically on white, `gap` px apart, so that one Tesseract call reads them all; returns the
+    canvas and each crop's (top, bottom) rows in it."""
+    width = max(c.shape[1] for c in crops) + 2 * gap
+    height = sum(c.shape[0] + gap for c in crops) + gap
+    canvas = np.full((height, width), 255, np.uint8)
+    spans = []
+    y = gap
+    for c in crops:
+        canvas[y : y + c.shape[0], gap : gap + c.shape[1]] = c
+        spans.append((y, y + c.shape[0]))
+        y += c.shape[0] + gap
+    return canvas, spans
+
 def _to_gray(src: Any) -> tuple[np.ndarray | None, str | None, str | None]:
     """Accept a path, PIL image or numpy array; return (uint8 grey array, source name, error)."""
     name = None
@@ -304,15 +319,7 @@ def _rescan_lines(norm: np.ndarray, boxes: list[list[int]], lang: str) -> list[l
         crops.append(_resize(crop, f) if crop.size else np.full((8, 8), 255, np.uint8))
         metas.append((cx0, cy0, f))
     gap = LINE_TARGET_HEIGHT
-    width = max(c.shape[1] for c in crops) + 2 * gap
-    height = sum(c.shape[0] + gap for c in crops) + gap
-    canvas = np.full((height, width), 255, np.uint8)
-    spans = []
-    y = gap
-    for c in crops:
-        canvas[y : y + c.shape[0], gap : gap + c.shape[1]] = c
-        spans.append((y, y + c.shape[0]))
-        y += c.shape[0] + gap
+    canvas, spans = _stack(crops, gap)
     try:
         data = _tess_data(canvas, lang, 6)
     except Exception:  # noqa: BLE001
@@ -550,15 +557,7 @@ def _read_stacked(crops: list[np.ndarray], config: str) -> list[tuple[str, float
 
     crops = [_pad(c) if c.size else np.full((8, 8), 255, np.uint8) for c in crops]
     gap = 48
-    width = max(c.shape[1] for c in crops) + 2 * gap
-    height = sum(c.shape[0] + gap for c in crops) + gap
-    canvas = np.full((height, width), 255, np.uint8)
-    spans = []
-    y = gap
-    for c in crops:
-        canvas[y : y + c.shape[0], gap : gap + c.shape[1]] = c
-        spans.append((y, y + c.shape[0]))
-        y += c.shape[0] + gap
+    canvas, spans = _stack(crops, gap)
     try:
         data = pytesseract.image_to_data(Image.fromarray(canvas), lang="eng", config=f"--psm 6 {config}",
                                          output_type=pytesseract.Output.DICT)
