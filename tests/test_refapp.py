@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
-import select
 import subprocess
 import sys
 import time
@@ -39,43 +37,15 @@ except Exception:  # noqa: BLE001 - written in parallel; only that assertion is 
 
 # ---------------------------------------------------------------------------------------------------------------
 # starting the app for real
-class RefAppProcess:
+from conformance.refapp import launch  # noqa: E402
+
+
+class RefAppProcess(launch.RefAppProcess):
+    """The app started for real (conformance.refapp.launch), with request helpers for these tests."""
+
     def __init__(self, args: list[str]):
         self.args = args
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "conformance.refapp", "--port", "0", "--host", "127.0.0.1", "--token", TOKEN,
-             *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.url = self._read_url(timeout=20)
-
-    def _read_url(self, timeout: float) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            r, _, _ = select.select([self.proc.stdout], [], [], 0.2)
-            if r:
-                line = self.proc.stdout.readline()
-                m = re.fullmatch(r"REFAPP_URL=(http://127\.0\.0\.1:\d+)\s*", line)
-                if m:
-                    return m.group(1)
-            if self.proc.poll() is not None:
-                break
-        self.stop()
-        raise RuntimeError(f"refapp {self.args} did not start: {self.proc.stderr.read()}")
-
-    def signal_stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        for f in (self.proc.stdout, self.proc.stderr):
-            if f:
-                f.close()
+        super().__init__(token=TOKEN, extra_args=args)
 
     def get(self, path: str, auth: bool = True, **kw) -> requests.Response:
         return requests.get(self.url + path, headers=AUTH if auth else {}, timeout=10, **kw)

@@ -19,13 +19,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 class RefAppProcess:
     def __init__(self, defects: list[str] | tuple[str, ...] = (), token: str | None = None, *,
-                 mask_payload: bool = False, start_timeout_s: float = 20.0):
+                 mask_payload: bool = False, extra_args: list[str] | tuple[str, ...] = (),
+                 start_timeout_s: float = 20.0):
         self.token = token or "demo-" + os.urandom(6).hex()
         args = [sys.executable, "-m", "conformance.refapp", "--port", "0", "--host", "127.0.0.1", "--token", self.token]
         for d in defects:
             args += ["--defect", d]
         if mask_payload:
             args.append("--mask-payload")
+        args += list(extra_args)
         env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
         self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                      env=env)
@@ -62,6 +64,11 @@ class RefAppProcess:
                          "viewport": {"width": 412, "height": 915, "device_scale_factor": 2.625, "ppi": 420},
                          "allowed_hosts": ["127.0.0.1"], "timeouts": {"request_s": 10, "toggle_s": 4}}}
 
+    def signal_stop(self) -> None:
+        """Ask the app to stop without waiting (stop several in parallel, then stop() each)."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -70,6 +77,8 @@ class RefAppProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+        if self.proc.stdout:
+            self.proc.stdout.close()
 
     def __enter__(self) -> "RefAppProcess":
         return self
