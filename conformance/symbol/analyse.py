@@ -18,6 +18,7 @@ import numpy as np
 
 from . import decoders as D
 from . import grid as G
+from . import quality as Q
 from .load import LoadError, load_gray, source_name
 
 
@@ -48,6 +49,7 @@ class SymbolReport:
     disagreements: list[str] = field(default_factory=list)
     metadata_source: str | None = None  # "zxing-cpp" or "format-info grid read"
     segments: list[dict[str, Any]] | None = None
+    quality: dict[str, Any] | None = None  # ISO/IEC 15415-style grade (quality.py), reported only
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -149,6 +151,9 @@ def _fill_from_grid(rep: SymbolReport, gray: np.ndarray, gr: G.GridRead | None, 
     rep.light_luma = round(m["light_luma"], 1)
     rep.symbol_contrast = round(m["symbol_contrast"], 4)
     rep.wcag_contrast = round(m["wcag_contrast"], 3)
+    t = time.perf_counter()
+    rep.quality = Q.grade_symbol(gray, gr, uec=rep.uec, quiet_zone_modules=m["quiet_zone_modules"])
+    timings["quality"] = timings.get("quality", 0.0) + (time.perf_counter() - t) * 1000
 
 
 def analyse_image(source: Any, *, ppi: float | None = None, max_pixels: int = 40_000_000,
