@@ -113,7 +113,7 @@ def aperture_samples(gray: np.ndarray, h: np.ndarray, centres: np.ndarray, diame
     ex = (np.abs(jx[:, 0]) + np.abs(jy[:, 0])) * r
     ey = (np.abs(jx[:, 1]) + np.abs(jy[:, 1])) * r
     inside = ((c[:, 0] - ex >= -0.5) & (c[:, 0] + ex <= wid - 0.5)
-              & (c[:, 1] - ey >= -0.5) & (c[:, 1] + ey <= hgt - 0.5))
+              & (c[:, 1] - ey >= -0.5) & (c[:, 1] + ey <= hgt - 0.5) & np.isfinite(c).all(axis=1))
     out[~inside] = np.nan
     return out
 
@@ -185,11 +185,17 @@ def _grade(gray: np.ndarray, gr: Any, uec: float | None, qz: int | None, ap: flo
     if gray.dtype != np.uint8:
         gray = np.clip(gray, 0, 255).astype(np.uint8)
     n = int(gr.n)
+    h = np.asarray(gr.homography, np.float64)
+    if h.shape != (3, 3) or not np.isfinite(h).all() or n < 21:
+        return None
+    edge = _project(h, np.array([[0.0, 0.0], [float(n), 0.0], [0.0, float(n)]]))
+    if min(np.linalg.norm(edge[1] - edge[0]), np.linalg.norm(edge[2] - edge[0])) / n < 0.5:
+        return None  # degenerate homography or modules below half a pixel: nothing to grade
     rings = QUIET_RINGS_MAX if qz is None else max(0, min(QUIET_RINGS_MAX, int(qz)))
     span = np.arange(-rings, n + rings) + 0.5
     xx, yy = np.meshgrid(span, span)
     centres = np.stack([xx.ravel(), yy.ravel()], 1)
-    r_all = aperture_samples(gray, np.asarray(gr.homography, np.float64), centres, float(ap))
+    r_all = aperture_samples(gray, h, centres, float(ap))
     r_all = r_all.reshape(n + 2 * rings, n + 2 * rings)
     r_sym = r_all[rings:rings + n, rings:rings + n]
     if np.isnan(r_sym).any():
