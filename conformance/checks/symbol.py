@@ -148,6 +148,10 @@ def symbol_polarity_contrast(ev):
         return no_symbol(ev, "SYMBOL-006")
     need = ev.profile["symbol"]["min_symbol_contrast"]
     measured = _sym_measured(s, "polarity", "symbol_contrast", "wcag_contrast", "dark_luma", "light_luma")
+    q = getattr(s, "quality", None) or {}
+    if q:  # reported for the assessor; the profile's SC threshold decides
+        measured["iso15415_style_grade"] = q.get("overall_grade")
+        measured["iso15415_style_sc"] = q.get("sc")
     out = []
     if s.polarity != "dark-on-light":
         out.append(finding("warn", "SYMBOL-006", f"symbol is {s.polarity}; ISO/IEC 18004 expects dark modules on a light background",

@@ -80,6 +80,8 @@ SYMBOL_LABELS: dict[str, tuple[str, str]] = {
     "dark_luma": ("Độ sáng mô-đun tối", "Dark module luminance"),
     "light_luma": ("Độ sáng mô-đun sáng", "Light module luminance"),
     "uec": ("Dự trữ sửa lỗi chưa dùng (UEC)", "Unused error correction (UEC)"),
+    "quality": ("Chất lượng hiển thị kiểu ISO/IEC 15415 (bổ sung, không thuộc QĐ 1405)",
+                "ISO/IEC 15415-style display quality (derived, not 1405)"),
     "modes": ("Chế độ mã hoá", "Encoding modes"),
     "mode": ("Chế độ mã hoá", "Encoding mode"),
     "rotation": ("Góc xoay (độ)", "Rotation (degrees)"),
