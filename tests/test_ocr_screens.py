@@ -4,7 +4,6 @@ Representative matrix, not a cross product (OCR costs ~0.5-1 s per screen on 2 c
 """
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -15,8 +14,6 @@ from conformance.payload.record import build_payload
 from fixtures.synth.people import make_people
 from fixtures.synth.screens import ScreenStyle, jpeg, random_style, render_screen_with_truth
 
-TIMINGS: list[tuple[str, float]] = []
-MATRIX: list[tuple[str, str, str, str]] = []
 
 
 def _people():
@@ -42,14 +39,9 @@ def judge(label, subject, mode, style, *, quality=None):
     boxes = [[int(v) for v in truth["qr"]["outer_box"]]]
     if truth.get("extra_qr"):
         boxes.append([int(v) for v in truth["extra_qr"]["box"]])
-    t0 = time.perf_counter()
     reading = read_screen(img, exclude_boxes=boxes)
-    TIMINGS.append((f"{label} {img.width}x{img.height}", (time.perf_counter() - t0) * 1000,
-                    reading.timings_ms.get("tesseract_cpu", 0.0)))
     assert reading.error is None, reading.error
-    j = judge_display(reading, subject, mode)
-    MATRIX.append((label, mode, j["DISPLAY-001"]["status"], j["DISPLAY-002"]["status"]))
-    return j, reading, truth
+    return judge_display(reading, subject, mode), reading, truth
 
 
 def statuses(j):
@@ -214,17 +206,3 @@ def test_bad_inputs_never_raise(tmp_path, monkeypatch):
     r = read_screen(Image.new("L", (200, 100), 255))
     assert r.error and "Tesseract" in r.error
     assert statuses(judge_display(r, CCCD, "default")) == ("review", "review")
-
-
-def test_zz_report(capsys):
-    """Not an assertion of behaviour: prints the measured OCR time per screenshot and the status matrix."""
-    if TIMINGS:
-        with capsys.disabled():
-            ms = [t for _, t, _ in TIMINGS]
-            cpu = [c for _, _, c in TIMINGS]
-            print(f"\nOCR per screenshot: n={len(ms)} wall mean={sum(ms)/len(ms):.0f} ms max={max(ms):.0f} ms; "
-                  f"tesseract CPU mean={sum(cpu)/len(cpu):.0f} ms max={max(cpu):.0f} ms")
-            for (lbl, t, c), row in zip(TIMINGS, MATRIX):
-                print(f"  {t:6.0f} ms wall {c:6.0f} ms cpu  {lbl:50s} {row[1]:7s} "
-                      f"DISPLAY-001={row[2]:6s} DISPLAY-002={row[3]}")
-    assert len(TIMINGS) == len(MATRIX)
