@@ -12,7 +12,7 @@ from PIL import Image
 from conformance.ocr import judge_display, read_screen
 from conformance.payload.record import build_payload
 from fixtures.synth.people import make_people
-from fixtures.synth.screens import ScreenStyle, jpeg, random_style, render_screen_with_truth
+from fixtures.synth.screens import ScreenStyle, jpeg, random_style, render_screen_with_truth, qr_boxes
 
 
 
@@ -36,9 +36,7 @@ def judge(label, subject, mode, style, *, quality=None):
                                           style=style)
     if quality:
         img = jpeg(img, quality)
-    boxes = [[int(v) for v in truth["qr"]["outer_box"]]]
-    if truth.get("extra_qr"):
-        boxes.append([int(v) for v in truth["extra_qr"]["box"]])
+    boxes = qr_boxes(truth)
     reading = read_screen(img, exclude_boxes=boxes)
     assert reading.error is None, reading.error
     return judge_display(reading, subject, mode), reading, truth

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -45,7 +44,7 @@ def corpus(n_random: int = 24, seed_base: int = 1000, fixtures: bool = True) -> 
 
     from conformance.payload.record import build_payload
     from fixtures.synth.people import make_people
-    from fixtures.synth.screens import ScreenStyle, jpeg, random_style, render_screen_with_truth
+    from fixtures.synth.screens import ScreenStyle, jpeg, random_style, render_screen_with_truth, qr_boxes
 
     items: list[dict[str, Any]] = []
     # --- committed fixture candidates
@@ -88,9 +87,7 @@ def corpus(n_random: int = 24, seed_base: int = 1000, fixtures: bool = True) -> 
                                               style=style)
         if quality:
             img = jpeg(img, quality)
-        boxes = [[int(v) for v in truth["qr"]["outer_box"]]]
-        if truth.get("extra_qr"):
-            boxes.append([int(v) for v in truth["extra_qr"]["box"]])
+        boxes = qr_boxes(truth)
         items.append({"label": label, "group": group, "img": img, "boxes": boxes, "subject": subject, "mode": mode,
                       "want": want})
 

@@ -28,6 +28,17 @@ def _crop(gray: np.ndarray, corners: np.ndarray, module_px: float | None) -> np.
     return np.ascontiguousarray(gray[y0:y1, x0:x1])
 
 
+def rotate_expanded(img: np.ndarray, degrees: float, flags: int = cv2.INTER_LINEAR) -> np.ndarray:
+    """Rotate counter-clockwise (OpenCV convention) on a canvas grown to hold the whole image; edges replicated."""
+    h, w = img.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    cos, sin = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(math.ceil(h * sin + w * cos)), int(math.ceil(h * cos + w * sin))
+    m[0, 2] += nw / 2 - w / 2
+    m[1, 2] += nh / 2 - h / 2
+    return cv2.warpAffine(img, m, (nw, nh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+
+
 def apply_degradation(img: np.ndarray, d: dict[str, Any]) -> np.ndarray:
     """One degradation from the profile (`kind` + its parameter). Raises ValueError on an unknown/invalid one."""
     kind = d.get("kind")
@@ -51,14 +62,7 @@ def apply_degradation(img: np.ndarray, d: dict[str, Any]) -> np.ndarray:
             raise ValueError("jpeg encoding failed")
         return cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
     if kind == "rotate":
-        deg = float(d.get("degrees", 7))
-        h, w = img.shape[:2]
-        m = cv2.getRotationMatrix2D((w / 2, h / 2), deg, 1.0)
-        cos, sin = abs(m[0, 0]), abs(m[0, 1])
-        nw, nh = int(math.ceil(h * sin + w * cos)), int(math.ceil(h * cos + w * sin))
-        m[0, 2] += nw / 2 - w / 2
-        m[1, 2] += nh / 2 - h / 2
-        return cv2.warpAffine(img, m, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return rotate_expanded(img, float(d.get("degrees", 7)))
     if kind == "contrast":
         f = float(d.get("factor", 0.6))
         if not 0 <= f <= 4:

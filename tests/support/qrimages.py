@@ -79,13 +79,9 @@ def rotate(img: np.ndarray, degrees: float, t: Truth | None = None) -> np.ndarra
         k = int(degrees // 90) % 4
         out = np.ascontiguousarray(np.rot90(img, k))
         return out
-    h, w = img.shape[:2]
-    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
-    cos, sin = abs(m[0, 0]), abs(m[0, 1])
-    nw, nh = int(np.ceil(h * sin + w * cos)), int(np.ceil(h * cos + w * sin))
-    m[0, 2] += nw / 2 - w / 2
-    m[1, 2] += nh / 2 - h / 2
-    return cv2.warpAffine(img, m, (nw, nh), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    from conformance.symbol.degrade import rotate_expanded
+
+    return rotate_expanded(img, degrees, cv2.INTER_CUBIC)
 
 
 def encode(img: np.ndarray | Image.Image, fmt: str = "PNG", quality: int = 90, **kw: Any) -> bytes:
