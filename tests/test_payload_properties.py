@@ -1,17 +1,19 @@
 """Property tests: grammar-generated payloads pass; each single-rule mutation fails exactly that rule; no input raises.
 
-Valid records are built from the v1.1 grammar (spec-v1.1 §3.1) with the decisions documented in
+Valid records are built from the v1.1 grammar (specs/SOURCES.md field table) with the decisions documented in
 conformance/payload/validate.py. All generated people are fictitious.
 """
 from __future__ import annotations
 
 import datetime as dt
+import json
 import string
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from conformance.payload import build_payload, compare_to_record, parse_payload, validate_payload
+from conformance.specs import load_catalogue
 
 TODAY = dt.date(2024, 6, 30)
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -32,8 +34,9 @@ def digits(n: int):
 
 cccd = digits(12)
 cmnd = digits(9)
+# ICAO 9303 document numbers: at most 9 characters A-Z/0-9 with a letter (Vietnam: a letter and 7 digits)
 passport = st.builds(lambda a, b: a + b, st.sampled_from(UPPER), digits(7)) | st.text(UPPER + DIGITS, min_size=6,
-                                                                                      max_size=20).filter(
+                                                                                      max_size=9).filter(
     lambda s: any(c.isalpha() for c in s))
 name = st.lists(st.text(UPPER, min_size=1, max_size=10), min_size=1, max_size=6).map(" ".join)
 dob = st.dates(dt.date(1900, 1, 1), TODAY).map(dt.date.isoformat)
@@ -53,13 +56,13 @@ def records(draw):
     if loai == "1" and draw(st.booleans()):
         doc = ""
     items = [
-        draw(st.just("") | proxy_qid) if loai == "1" else "",
+        draw(proxy_qid) if loai == "1" else "",  # the proxy QID is present when declared by proxy (its SHOULD)
         draw(st.sampled_from(["", "0", "1", "2"])),
         draw(st.just("") | bhyt),
         draw(st.just("") | phone),
         draw(st.just("") | signature),
     ] + draw(st.lists(st.just("") | other, max_size=3))
-    n = draw(st.integers(0, len(items)))
+    n = draw(st.integers(1 if loai == "1" else 0, len(items)))
     return {"so_giay_to": doc, "ho_ten": draw(name), "ngay_sinh": draw(dob), "loai_dinh_danh": loai,
             "qid": draw(qid), "items": items[:n]}
 
@@ -100,7 +103,8 @@ def test_grammar_payloads_are_accepted(case):
     assert r.violations == [], [v.message_en for v in r.violations]
     p = r.parsed
     assert p.fields == fields and p.ext_items == ([] if fields[5] == "" else fields[5].split("<"))
-    assert all(v.requirement in {"PAYLOAD-007", "PAYLOAD-008", "PAYLOAD-012"} for v in r.review)
+    assert all(v.requirement == "PAYLOAD-012" for v in r.review)
+    assert all(v.requirement == "PAYLOAD-007" for v in r.notes)
 
 
 @SOME
@@ -370,8 +374,9 @@ for _rule in MUTATORS:
 @given(st.binary(max_size=400) | st.text(max_size=400))
 def test_never_raises_on_arbitrary_input(data):
     r = validate_payload(data, mode=None)
-    assert isinstance(r.ok, bool)
-    r.to_dict()
+    known = set(load_catalogue())
+    assert all(v.requirement in known and v.message_en and v.message_vi for v in r.violations + r.review + r.notes)
+    json.dumps(r.to_dict())
 
 
 @SOME
@@ -379,7 +384,8 @@ def test_never_raises_on_arbitrary_input(data):
        st.sampled_from(["allowed", "required", "forbidden"]))
 def test_never_raises_on_arbitrary_fields(fields, mode, masking):
     r = validate_payload("|".join(fields), mode=mode, masking=masking, today=TODAY)
-    assert r.ok == (not r.violations)
+    if len(fields) != 6:
+        assert r.requirements_violated() == {"PAYLOAD-001"}  # field boundaries unknown: nothing else is judged
     for v in r.violations + r.review:
         assert v.position is None or 0 <= v.position <= len(r.parsed.raw)
 

@@ -39,6 +39,7 @@ def test_vector(path: pathlib.Path):
         assert not report.ok and side["violations"], "an invalid vector must name at least one violated rule"
     assert {v.requirement for v in report.review} == set(side.get("review", [])), \
         [v.message_en for v in report.review]
+    assert {v.requirement for v in report.notes} == set(side.get("notes", [])), [v.message_en for v in report.notes]
     text = parse_payload(data).raw
     for v in report.violations + report.review:
         assert v.requirement in CATALOGUE

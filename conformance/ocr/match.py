@@ -57,10 +57,11 @@ import re
 import unicodedata
 from typing import Any
 
+from conformance.rules import masking
+
 from .reader import ScreenReading
 
 PASS_CONF = 40.0  # minimum Tesseract confidence (0-100) of an EXACT mask reading for a pass
-DOC_MASK_LEN = 6
 
 MASK_GLYPHS = "*xX×%+#¥✱∗⁎※★☆✶✳⋆﹡＊"
 DIGIT_CONFUSIONS = {
@@ -105,36 +106,9 @@ def _union(boxes: list[list[int]]) -> list[int] | None:
 
 # ---------------------------------------------------------------- document number
 def classify_doc(cand: str, record_no: str) -> str | None:
-    """Class of one canonical candidate ([0-9*A-Z]) against the canonical record number; None = not this value."""
-    r = record_no
-    n = len(r)
-    if n == 0 or not cand:
-        return None
-    m = min(DOC_MASK_LEN, n)
-    if r in cand:
-        return "FULL"
-    k = cand.count("*")
-    if k == 0:
-        if len(cand) == n and sum(a != b for a, b in zip(cand, r)) == 1:
-            return "NEAR"
-        if 4 <= len(cand) < n and r.endswith(cand):
-            return "PARTIAL"
-        return None
-    if len(cand) == n:
-        visible = [(i, c) for i, c in enumerate(cand) if c != "*"]
-        if not visible:
-            return "WRONG" if k != m else None  # nothing ties an all-star value to this record
-        bad = sum(c != r[i] for i, c in visible)
-        stars = {i for i, c in enumerate(cand) if c == "*"}
-        if bad == 0:
-            return "EXACT" if stars == set(range(m)) else "WRONG"
-        if bad == 1 and len(visible) >= 3:
-            return "NEAR"
-        return None
-    mt = re.fullmatch(r"(\*+)([0-9A-Z]+)", cand)
-    if mt and len(mt.group(2)) >= 3 and r.endswith(mt.group(2)):
-        return "COUNT"
-    return None
+    """Class of one canonical candidate ([0-9*A-Z]) against the canonical record number (the masking rule,
+    conformance/rules/masking.py); None = not this value."""
+    return masking.classify_document_number(cand, record_no)
 
 
 def _doc_candidates(words: list[dict[str, Any]]) -> list[tuple[str, list[int] | None, float]]:
@@ -160,53 +134,10 @@ def _doc_candidates(words: list[dict[str, Any]]) -> list[tuple[str, list[int] | 
 
 
 # ---------------------------------------------------------------- date of birth
-def _field(s: str) -> tuple[str, str]:
-    """('digits'|'stars'|'mixed', canonical text)."""
-    c = canon(s)
-    if re.fullmatch(r"[0-9]+", c):
-        return "digits", c
-    if re.fullmatch(r"\*+", c):
-        return "stars", c
-    return "mixed", c
-
-
 def classify_date(day: str, month: str, year: str, dob: tuple[int, int, int]) -> str | None:
-    """Class of one date candidate (raw OCR groups) against the record (Y, M, D)."""
-    Y, M, D = dob
-    (ty, y), (tm, m), (td, d) = _field(year), _field(month), _field(day)
-    ys = f"{Y:04d}"
-    if ty == "digits" and len(y) == 4 and y == ys:
-        if td == "digits" and tm == "digits":
-            if (int(d), int(m)) in ((D, M), (M, D)) and len(d) <= 2 and len(m) <= 2:
-                return "FULL"
-            # one character off a two-digit form of the record?
-            want = f"{D:02d}{M:02d}"
-            got = d.zfill(2) + m.zfill(2)
-            if len(got) == 4 and sum(a != b for a, b in zip(got, want)) == 1:
-                return "NEAR"
-            return None  # another date in the same year
-        if td == "stars" and tm == "stars":
-            return "EXACT" if (d, m) == ("**", "**") else "COUNT"
-        d_ok = td == "digits" and int(d) in (D, M)
-        m_ok = tm == "digits" and int(m) in (D, M)
-        if (td == "stars" and m_ok) or (tm == "stars" and d_ok):
-            return "WRONG"  # only one of day / month masked
-        if "*" in d + m and (d_ok or m_ok or td == "stars" or tm == "stars"):
-            return "WRONG" if (td != "mixed" and tm != "mixed") else "NEAR"
-        return None
-    if ty in ("stars", "mixed") and "*" in y:
-        if td == "digits" and tm == "digits" and {int(d), int(m)} == {D, M}:
-            return "WRONG"  # year masked instead of day/month
-        # year partly visible and consistent with the record?
-        if ty == "mixed" and all(c == "*" or c == ys[i] for i, c in enumerate(y[:4])):
-            return "WRONG"
-        return None
-    if ty == "digits" and len(y) == 4 and sum(a != b for a, b in zip(y, ys)) == 1:
-        if (td == "stars" and tm == "stars") or (
-            td == "digits" and tm == "digits" and {int(d), int(m)} == {D, M}
-        ):
-            return "NEAR"
-    return None
+    """Class of one date candidate (raw OCR groups) against the record (Y, M, D): the OCR confusions of rule 1
+    mapped first, then the masking rule (conformance/rules/masking.py)."""
+    return masking.classify_date(canon(day), canon(month), canon(year), dob)
 
 
 def _date_candidates(text: str) -> list[tuple[str, str, str, str]]:
@@ -423,41 +354,28 @@ def _name(reading: ScreenReading, record: dict[str, Any]) -> dict[str, Any]:
 
 
 def expected_doc(record: dict[str, Any], mode: str) -> str:
-    no = str(record.get("so_giay_to") or "")
-    if mode == "full":
-        return no
-    m = min(DOC_MASK_LEN, len(no))
-    return "*" * m + no[m:]
+    return masking.expected_document_number(str(record.get("so_giay_to") or ""), mode)
 
 
 def expected_dob(record: dict[str, Any], mode: str) -> str:
-    dob = str(record.get("ngay_sinh") or "")
-    if mode == "full" or len(dob) != 10:
-        return dob
-    return f"**/**/{dob[:4]} or {dob[:4]}-**-**"
+    return masking.expected_date_of_birth(str(record.get("ngay_sinh") or ""), mode)
 
 
 def judge_display(reading: ScreenReading, record: dict[str, Any], mode: str) -> dict[str, Any]:
-    """Judge DISPLAY-001 (document number) and DISPLAY-002 (date of birth) for one screenshot. Never raises."""
+    """Judge DISPLAY-001 (document number) and DISPLAY-002 (date of birth) for one screenshot.
+
+    A crash here is a suite bug: it propagates, and the engine reports the requirement as `error`."""
     mode = "full" if str(mode).lower() == "full" else "default"
     out: dict[str, Any] = {}
-    try:
-        if not record.get("so_giay_to"):
-            out["DISPLAY-001"] = {
-                "status": "not_applicable", "found": None, "expected": "", "box": None, "evidence_text": "",
-                "message_en": "The record has no document number (declared on someone's behalf).",
-                "message_vi": "Hồ sơ không có số giấy tờ (được khai hộ).", "candidates": []}
-        else:
-            out["DISPLAY-001"] = _decide("doc", _evidence(reading, record, "doc"), mode,
-                                         expected_doc(record, mode), reading, DOC_LABELS)
-        out["DISPLAY-002"] = _decide("dob", _evidence(reading, record, "dob"), mode,
-                                     expected_dob(record, mode), reading, DOB_LABELS)
-        out["name"] = _name(reading, record)
-    except Exception as exc:  # noqa: BLE001
-        for rid in ("DISPLAY-001", "DISPLAY-002"):
-            out.setdefault(rid, {"status": "review", "found": None, "expected": "", "box": None,
-                                 "evidence_text": reading.text[:500], "candidates": [],
-                                 "message_en": f"The screen text could not be judged: {type(exc).__name__}: {exc}",
-                                 "message_vi": f"Không đánh giá được chữ trên màn hình: {type(exc).__name__}: {exc}"})
-        out.setdefault("name", {"found": None, "matches": False})
+    if not record.get("so_giay_to"):
+        out["DISPLAY-001"] = {
+            "status": "not_applicable", "found": None, "expected": "", "box": None, "evidence_text": "",
+            "message_en": "The record has no document number (declared on someone's behalf).",
+            "message_vi": "Hồ sơ không có số giấy tờ (được khai hộ).", "candidates": []}
+    else:
+        out["DISPLAY-001"] = _decide("doc", _evidence(reading, record, "doc"), mode,
+                                     expected_doc(record, mode), reading, DOC_LABELS)
+    out["DISPLAY-002"] = _decide("dob", _evidence(reading, record, "dob"), mode,
+                                 expected_dob(record, mode), reading, DOB_LABELS)
+    out["name"] = _name(reading, record)
     return out

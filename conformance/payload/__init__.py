@@ -1,13 +1,13 @@
 """Payload layer: parse and validate the decoded string (no image knowledge here)."""
-from .parse import ParsedPayload, parse_payload  # noqa: F401
-from .record import (  # noqa: F401
+from .parse import ParsedPayload, parse_payload
+from .record import (
     ascii_name,
     build_payload,
     compare_to_record,
     mask_date_of_birth,
     mask_document_number,
 )
-from .validate import PayloadReport, validate_payload  # noqa: F401
+from .validate import PayloadReport, validate_payload
 
 __all__ = ["ParsedPayload", "PayloadReport", "parse_payload", "validate_payload", "compare_to_record",
            "ascii_name", "build_payload", "mask_date_of_birth", "mask_document_number"]

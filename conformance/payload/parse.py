@@ -1,19 +1,16 @@
 """Split a decoded personal-QR payload into its fields. Never raises, whatever the input.
 
-Grammar (spec-v1.1 §3.1): ``SoGiayTo|HoTen|NgaySinh|LoaiDinhDanh|QID|EXT`` with EXT = '<'-separated ordered items.
-Parsing is purely structural: no judgement here (see validate.py).
+Grammar: ``SoGiayTo|HoTen|NgaySinh|LoaiDinhDanh|QID|EXT`` with EXT = '<'-separated ordered items (the field table is
+conformance/rules/fields.py). This is the one payload splitter of the suite; parsing is purely structural, no
+judgement here (see validate.py).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-FIELD_SEP = "|"
-EXT_SEP = "<"
-MASK_CHAR = "*"
-FIELD_NAMES = ("so_giay_to", "ho_ten", "ngay_sinh", "loai_dinh_danh", "qid", "ext")
-SPEC_FIELD_NAMES = ("SoGiayTo", "HoTen", "NgaySinh", "LoaiDinhDanh", "QID", "EXT")
-EXT_ITEM_NAMES = ("proxy_qid", "gender", "bhyt", "phone", "signature")
+from conformance.rules.fields import EXT_SEP, FIELD_NAMES, FIELD_SEP
+from conformance.rules.masking import MASK_CHAR
 
 
 @dataclass
@@ -78,11 +75,7 @@ def _to_text(data: Any) -> tuple[str, str | None, int | None]:
     if data is None:
         return "", "no input (None)", 0
     if isinstance(data, str):
-        try:
-            n = len(data.encode("utf-8", "surrogatepass"))
-        except Exception:  # pragma: no cover - defensive
-            n = None
-        return data, None, n
+        return data, None, len(data.encode("utf-8", "surrogatepass"))
     if isinstance(data, (bytes, bytearray, memoryview)):
         b = bytes(data)
         try:
@@ -91,37 +84,26 @@ def _to_text(data: Any) -> tuple[str, str | None, int | None]:
             text = b.decode("utf-8", "replace")
             return text, (f"input is not valid UTF-8: byte 0x{b[e.start]:02X} at byte offset {e.start} "
                           f"({e.reason}); undecodable bytes replaced by U+FFFD"), len(b)
-    try:
-        text = str(data)
-    except Exception:
-        return "", f"input of type {type(data).__name__} cannot be read as text", None
-    return text, f"input of type {type(data).__name__} is neither bytes nor str; used str() of it", None
+    return str(data), f"input of type {type(data).__name__} is neither bytes nor str; used str() of it", None
 
 
 def parse_payload(data: bytes | str) -> ParsedPayload:
-    """Split `data` into fields and EXT items. Never raises."""
-    try:
-        text, err, nbytes = _to_text(data)
-        fields = text.split(FIELD_SEP) if text != "" else []
-        offsets: list[int] = []
-        pos = 0
-        for f in fields:
-            offsets.append(pos)
-            pos += len(f) + 1
-        p = ParsedPayload(raw=text, fields=fields, field_offsets=offsets, decode_error=err,
-                          raw_bytes_length=nbytes)
-        named = {name: (fields[i] if i < len(fields) else None) for i, name in enumerate(FIELD_NAMES)}
-        for name, value in named.items():
-            setattr(p, name, value)
-        if p.ext is not None and p.ext != "":
-            p.ext_items = p.ext.split(EXT_SEP)
-            o = offsets[5]
-            for item in p.ext_items:
-                p.ext_offsets.append(o)
-                o += len(item) + 1
-        p.masked = {"so_giay_to": MASK_CHAR in (p.so_giay_to or ""),
-                    "ngay_sinh": MASK_CHAR in (p.ngay_sinh or "")}
-        return p
-    except Exception as e:  # pragma: no cover - last-resort guard: parse_payload never raises
-        return ParsedPayload(raw="", fields=[], field_offsets=[],
-                             decode_error=f"internal parse error: {type(e).__name__}: {e}")
+    """Split `data` into fields and EXT items (any bytes or text; invalid UTF-8 is decoded with U+FFFD)."""
+    text, err, nbytes = _to_text(data)
+    fields = text.split(FIELD_SEP) if text != "" else []
+    offsets: list[int] = []
+    pos = 0
+    for f in fields:
+        offsets.append(pos)
+        pos += len(f) + 1
+    p = ParsedPayload(raw=text, fields=fields, field_offsets=offsets, decode_error=err, raw_bytes_length=nbytes)
+    for i, name in enumerate(FIELD_NAMES):
+        setattr(p, name, fields[i] if i < len(fields) else None)
+    if p.ext is not None and p.ext != "":
+        p.ext_items = p.ext.split(EXT_SEP)
+        o = offsets[5]
+        for item in p.ext_items:
+            p.ext_offsets.append(o)
+            o += len(item) + 1
+    p.masked = {"so_giay_to": MASK_CHAR in (p.so_giay_to or ""), "ngay_sinh": MASK_CHAR in (p.ngay_sinh or "")}
+    return p

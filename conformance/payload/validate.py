@@ -1,23 +1,29 @@
 """Judge a decoded personal-QR payload against 1405 v1.1 §2.3/§2.4 (PAYLOAD-001..012, DISPLAY-001/002).
 
-Never raises. Every violation names the requirement, the field and the 0-based character offset in the payload.
+Every violation names the requirement, the field and `position`, the 0-based character offset in the whole payload
+(machine field); messages name 1-based character positions inside the field ("character 3 of HoTen"). A crash here
+is a suite bug and propagates (the engine reports it as `error`, never as a failed requirement).
 
-Decisions where v1.1 is silent (see spec-v1.1 §3 and §5), chosen to avoid failing a conformant app:
+Decisions where v1.1 is silent (specs/SOURCES.md, open questions), chosen to avoid failing a conformant app:
 - A payload that does not split into exactly 6 fields gets PAYLOAD-001 only: field boundaries are then unknown,
   so no per-field judgement is made.
-- SoGiayTo: an all-digit value must be 12 (CCCD) or 9 (CMND) digits; anything else is read as a passport number:
-  6-20 characters of A-Z/0-9 with at least one letter (ICAO 9303 document numbers are upper case alphanumerics).
-- A masked SoGiayTo is exactly 6 '*' followed by the visible, '*'-free suffix; the whole is 6-20 characters and
-  the suffix is A-Z/0-9. A masked NgaySinh is exactly ``YYYY-**-**`` (hyphens kept) with a year not in the future.
-  A value with '*' elsewhere is a wrong mask: DISPLAY-001/002, not PAYLOAD-002/004 as well.
+- SoGiayTo: digits only = exactly 12 (CCCD) or 9 (CMND) digits; with a letter = a passport number as ICAO 9303
+  writes it: at most 9 characters (6 to 9), A-Z and 0-9, at least one letter (Vietnamese passports: one letter and 7
+  digits). So ``07920300451O`` (a CCCD with the letter O) is not a document number.
+- A masked SoGiayTo follows the masking rule (conformance/rules/masking.py): the first 6 characters '*', the
+  visible suffix '*'-free; the whole is the mask of a CCCD/CMND (9 or 12 characters, digit suffix) or of a passport
+  number (at most 9 characters). A masked NgaySinh is exactly ``YYYY-**-**`` (hyphens kept) with a year not in the
+  future. A value with '*' elsewhere is a wrong mask: DISPLAY-001/002, not PAYLOAD-002/004 as well.
 - PAYLOAD-007 is violated by: control/format characters or line breaks in EXT (e.g. a trailing CR/LF), whitespace
   padding around an item, an HTML/percent-escaped separator (``&lt;``, ``&#60;``, ``%3C``), or EXT holding one
   of ',' ';' '>' and no '<' (another separator used instead of '<'). In the last two cases items are not judged.
   Item values are judged after stripping padding, so padding is reported once, under PAYLOAD-007.
-- EXT items 3/4 containing '*' outside full mode are reported for review (E4 in spec-v1.1 §3.2 shows apps masking
-  them; v1.1 says nothing), not failed. In full mode they are failed under PAYLOAD-010/011.
-- Review (not violations): electronic signature present (PAYLOAD-012), proxy QID missing when LoaiDinhDanh=1
-  (PAYLOAD-008 is SHOULD-level there), EXT items 6+ ("other information", PAYLOAD-007), masked EXT items.
+- EXT items 3/4 containing '*' outside full mode cannot be judged (apps were seen masking them; v1.1 says
+  nothing): `unsure`, for review, not failed. In full mode they are failed under PAYLOAD-010/011.
+- `unsure` (a person must look): electronic signature present (PAYLOAD-012, no format in v1.1), masked EXT items.
+- A violation with a `remark`: the proxy QID missing when LoaiDinhDanh=1 (PAYLOAD-008 remark `proxy-qid-missing`,
+  whose level the catalogue gives: SHOULD).
+- `notes` (information on a pass): EXT items 6+ ("các thông tin khác theo nhu cầu thực tiễn" — allowed by v1.1).
 - Input over `max_bytes`: PAYLOAD-001 violation, only the first `max_bytes` bytes are parsed, nothing judged.
 - Unknown `mode` values are treated as None, unknown `masking` values as "allowed".
 """
@@ -30,24 +36,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.model import Violation
+from conformance.rules import masking
+from conformance.rules.fields import EXT_SEP, FIELD_NAMES, SPEC_FIELD_NAMES
 
-from .parse import EXT_SEP, FIELD_NAMES, MASK_CHAR, SPEC_FIELD_NAMES, ParsedPayload, parse_payload
+from .parse import ParsedPayload, parse_payload
+
+MASK_CHAR = masking.MASK_CHAR
 
 MODES = ("default", "full", None)
 MASKINGS = ("allowed", "required", "forbidden")
-DOC_MASK = MASK_CHAR * 6
 
 CCCD_RE = re.compile(r"[0-9]{12}")
 CMND_RE = re.compile(r"[0-9]{9}")
-PASSPORT_RE = re.compile(r"(?=[A-Z0-9]*[A-Z])[A-Z0-9]{6,20}")
+PASSPORT_RE = re.compile(r"(?=[A-Z0-9]*[A-Z])[A-Z0-9]{6,9}")
 DOC_SUFFIX_RE = re.compile(r"[A-Z0-9]*")
 NAME_RE = re.compile(r"[A-Z]+(?: [A-Z]+)*")
 DATE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
-DATE_MASK_RE = re.compile(r"([0-9]{4})-\*\*-\*\*")
 BHYT_RE = re.compile(r"[A-Z]{2}[1-5][0-9]{2}[0-9]{10}")
 BHXH_RE = re.compile(r"[0-9]{10}")
 PHONE_RE = re.compile(r"[0-9]{10}")
 GENDERS = ("0", "1", "2")
+PROXY_QID_MISSING = "proxy-qid-missing"  # PAYLOAD-008 remark; its level is in specs/requirements.yaml
 WRONG_EXT_SEPARATORS = (",", ";", ">")
 ESCAPED_LT = ("&lt;", "&#60;", "&#x3c;", "%3c")
 _BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
@@ -83,9 +92,10 @@ def _first(s: str, pred) -> int | None:
 class PayloadReport:
     parsed: ParsedPayload
     violations: list[Violation] = field(default_factory=list)
-    review: list[Violation] = field(default_factory=list)
+    review: list[Violation] = field(default_factory=list)  # unsure: a person must look
     mode: str | None = None
     masking: str = "allowed"
+    notes: list[Violation] = field(default_factory=list)  # information on a pass
 
     @property
     def ok(self) -> bool:
@@ -102,6 +112,7 @@ class PayloadReport:
             "parsed": self.parsed.to_dict(),
             "violations": [v.to_dict() for v in self.violations],
             "review": [v.to_dict() for v in self.review],
+            "notes": [v.to_dict() for v in self.notes],
         }
 
 
@@ -113,12 +124,14 @@ class _Ctx:
         self.today = today
         self.violations: list[Violation] = []
         self.review: list[Violation] = []
+        self.notes: list[Violation] = []
 
     def add(self, req: str, en: str, vi: str, fld: str | None = None, pos: int | None = None,
-            expected: str | None = None, found: Any = None, review: bool = False) -> None:
+            expected: str | None = None, found: Any = None, review: bool = False, note: bool = False,
+            remark: str | None = None) -> None:
         v = Violation(requirement=req, message_en=en, message_vi=vi, field=fld, position=pos,
-                      expected=expected, found=None if found is None else _show(found))
-        (self.review if review else self.violations).append(v)
+                      expected=expected, found=None if found is None else _show(found), remark=remark)
+        (self.notes if note else self.review if review else self.violations).append(v)
 
     def off(self, name: str, within: int = 0) -> int | None:
         o = self.p.field_offset(name)
@@ -140,10 +153,10 @@ def _check_structure(c: _Ctx) -> bool:
         return False
     if n > 6:
         pos = p.field_offsets[6] - 1  # the 6th '|' separator
-        en = (f"The payload has {n} fields separated by '|' (expected exactly 6); the extra separator starts at "
-              f"offset {pos}. A '|' inside a field is not allowed, so fields cannot be identified.")
-        vi = (f"Nội dung mã có {n} trường phân cách bởi '|' (cần đúng 6); dấu phân cách thừa ở vị trí {pos}. "
-              f"Không được có dấu '|' trong một trường nên không xác định được các trường.")
+        en = (f"The payload has {n} fields separated by '|' (expected exactly 6); the extra separator is character "
+              f"{pos + 1} of the payload. A '|' inside a field is not allowed, so fields cannot be identified.")
+        vi = (f"Nội dung mã có {n} trường phân cách bởi '|' (cần đúng 6); dấu phân cách thừa là ký tự thứ {pos + 1} "
+              f"của nội dung mã. Không được có dấu '|' trong một trường nên không xác định được các trường.")
         found = f"{n} fields"
     else:
         pos = len(p.raw)
@@ -165,30 +178,35 @@ def _doc_value_problem(v: str) -> tuple[str, str, int] | None:
                 f"SoGiayTo có {len(v)} chữ số: số CCCD gồm 12 chữ số, số CMND gồm 9 chữ số.", 0)
     bad = _first(v, lambda ch: not ("A" <= ch <= "Z" or "0" <= ch <= "9"))
     if bad is not None:
-        return (f"SoGiayTo contains {v[bad]!r} at position {bad}: a document number holds only digits "
+        return (f"SoGiayTo contains {v[bad]!r} at character {bad + 1}: a document number holds only digits "
                 f"(CCCD/CMND) or upper-case letters and digits (passport).",
-                f"SoGiayTo chứa ký tự {v[bad]!r} ở vị trí {bad}: số giấy tờ chỉ gồm chữ số (CCCD/CMND) "
+                f"SoGiayTo chứa ký tự {v[bad]!r} ở ký tự thứ {bad + 1}: số giấy tờ chỉ gồm chữ số (CCCD/CMND) "
                 f"hoặc chữ in hoa và chữ số (hộ chiếu).", bad)
+    if len(v) > 9:
+        return (f"SoGiayTo {v!r} has {len(v)} characters with a letter: a CCCD/CMND number is digits only (12 or 9) "
+                f"and a passport number (ICAO 9303) has at most 9 characters.",
+                f"SoGiayTo {v!r} có {len(v)} ký tự, trong đó có chữ cái: số CCCD/CMND chỉ gồm chữ số (12 hoặc 9) "
+                f"còn số hộ chiếu (ICAO 9303) có tối đa 9 ký tự.", 0)
     return (f"SoGiayTo {v!r} is neither a CCCD (12 digits), a CMND (9 digits) nor a passport number "
-            f"(6-20 upper-case letters/digits with at least one letter).",
+            f"(6-9 upper-case letters/digits with at least one letter).",
             f"SoGiayTo {v!r} không phải số CCCD (12 chữ số), CMND (9 chữ số) hay số hộ chiếu "
-            f"(6-20 chữ in hoa/chữ số, có ít nhất một chữ cái).", 0)
+            f"(6-9 chữ in hoa/chữ số, có ít nhất một chữ cái).", 0)
 
 
 def _doc_mask_problem(v: str) -> tuple[str, str, int] | None:
-    """Wrong placement of '*' in a masked SoGiayTo -> (en, vi, offset) or None when it is an exact mask shape."""
-    if len(v) >= 6 and v[:6] == DOC_MASK and MASK_CHAR not in v[6:]:
+    """Wrong placement of '*' in a masked SoGiayTo -> (en, vi, offset) or None when it follows the masking rule."""
+    prob = masking.document_mask_problem(v)
+    if prob is None:
         return None
-    if len(v) < 6 or v[:6] != DOC_MASK:
-        i = _first(v[:6], lambda ch: ch != MASK_CHAR)
-        i = len(v) if i is None else i
-        return (f"Masked SoGiayTo {v!r}: default mode replaces exactly the first 6 characters with '*' "
-                f"(e.g. ******029317); position {i} is not '*'.",
-                f"SoGiayTo bị che {v!r}: chế độ mặc định thay đúng 6 ký tự đầu bằng '*' "
-                f"(ví dụ ******029317); vị trí {i} không phải '*'.", i)
-    i = 6 + v[6:].index(MASK_CHAR)
-    return (f"Masked SoGiayTo {v!r}: only the first 6 characters may be '*'; found '*' at position {i}.",
-            f"SoGiayTo bị che {v!r}: chỉ 6 ký tự đầu được thay bằng '*'; có '*' ở vị trí {i}.", i)
+    i, why = prob
+    n = masking.doc_mask_length(len(v))
+    if why == "missing":
+        return (f"Masked SoGiayTo {v!r}: default mode replaces exactly the first {n} characters with '*' "
+                f"(e.g. ******029317); character {i + 1} is not '*'.",
+                f"SoGiayTo bị che {v!r}: chế độ mặc định thay đúng {n} ký tự đầu bằng '*' "
+                f"(ví dụ ******029317); ký tự thứ {i + 1} không phải '*'.", i)
+    return (f"Masked SoGiayTo {v!r}: only the first {n} characters may be '*'; character {i + 1} is '*'.",
+            f"SoGiayTo bị che {v!r}: chỉ {n} ký tự đầu được thay bằng '*'; ký tự thứ {i + 1} lại là '*'.", i)
 
 
 def _check_so_giay_to(c: _Ctx) -> None:
@@ -205,12 +223,14 @@ def _check_so_giay_to(c: _Ctx) -> None:
         mask_problem = _doc_mask_problem(v)
         value_problem = None
         if mask_problem is None:
-            suffix = v[6:]
-            if not (6 <= len(v) <= 20 and DOC_SUFFIX_RE.fullmatch(suffix)):
+            m = masking.doc_mask_length(len(v))
+            suffix = v[m:]
+            digits = suffix.isascii() and suffix.isdigit()
+            if not ((digits and len(v) in (9, 12)) or (6 <= len(v) <= 9 and DOC_SUFFIX_RE.fullmatch(suffix))):
                 value_problem = (f"Masked SoGiayTo {v!r} cannot be the mask of a CCCD (12), CMND (9) or passport "
-                                 f"number (6-20 upper-case letters/digits).",
+                                 f"number (6-9 upper-case letters/digits).",
                                  f"SoGiayTo bị che {v!r} không thể là dạng che của số CCCD (12), CMND (9) hay "
-                                 f"hộ chiếu (6-20 chữ in hoa/chữ số).", 6)
+                                 f"hộ chiếu (6-9 chữ in hoa/chữ số).", m)
         if c.mode == "full":
             en = "Full display mode shows the whole document number, but SoGiayTo contains '*'."
             vi = "Chế độ hiển thị đầy đủ phải hiện toàn bộ số giấy tờ, nhưng SoGiayTo có dấu '*'."
@@ -252,26 +272,29 @@ def _check_ho_ten(c: _Ctx) -> None:
         en, vi, i = "HoTen ends with a space.", "HoTen kết thúc bằng khoảng trắng.", len(v) - 1
     elif "  " in v:
         i = v.index("  ")
-        en = f"HoTen has more than one space between words at position {i}."
-        vi = f"HoTen có nhiều hơn một khoảng trắng giữa các từ ở vị trí {i}."
+        en = f"HoTen has more than one space between words at character {i + 1}."
+        vi = f"HoTen có nhiều hơn một khoảng trắng giữa các từ ở ký tự thứ {i + 1}."
     else:
         i = _first(v, _is_diacritic)
         if i is None:
             i = _first(v, lambda ch: not ("A" <= ch <= "Z" or ch == " "))
         ch = v[i]
         if _is_diacritic(ch):
-            en = f"HoTen contains the Vietnamese letter or diacritic {ch!r} at position {i}: write it without " \
-                 f"diacritics (Đ as D)."
-            vi = f"HoTen chứa ký tự có dấu {ch!r} ở vị trí {i}: phải viết không dấu (Đ viết thành D)."
+            en = f"HoTen contains the Vietnamese letter or diacritic {ch!r} at character {i + 1}: write it " \
+                 f"without diacritics (Đ as D)."
+            vi = f"HoTen chứa ký tự có dấu {ch!r} ở ký tự thứ {i + 1}: phải viết không dấu (Đ viết thành D)."
         elif ch.isalpha() and ch.islower():
-            en = f"HoTen contains the lower-case letter {ch!r} at position {i}: it must be upper case."
-            vi = f"HoTen chứa chữ thường {ch!r} ở vị trí {i}: phải viết hoa."
+            en = f"HoTen contains the lower-case letter {ch!r} at character {i + 1}: it must be upper case."
+            vi = f"HoTen chứa chữ thường {ch!r} ở ký tự thứ {i + 1}: phải viết hoa."
         elif ch.isspace():
-            en = f"HoTen contains the whitespace {ch!r} at position {i}: words are separated by one ordinary space."
-            vi = f"HoTen chứa ký tự trắng {ch!r} ở vị trí {i}: các từ cách nhau bởi một khoảng trắng thường."
+            en = f"HoTen contains the whitespace {ch!r} at character {i + 1}: words are separated by one " \
+                 f"ordinary space."
+            vi = f"HoTen chứa ký tự trắng {ch!r} ở ký tự thứ {i + 1}: các từ cách nhau bởi một khoảng trắng thường."
         else:
-            en = f"HoTen contains {ch!r} at position {i}: only upper-case letters A-Z and single spaces are allowed."
-            vi = f"HoTen chứa ký tự {ch!r} ở vị trí {i}: chỉ được dùng chữ in hoa A-Z và một khoảng trắng giữa các từ."
+            en = f"HoTen contains {ch!r} at character {i + 1}: only upper-case letters A-Z and single spaces are " \
+                 f"allowed."
+            vi = f"HoTen chứa ký tự {ch!r} ở ký tự thứ {i + 1}: chỉ được dùng chữ in hoa A-Z và một khoảng trắng " \
+                 f"giữa các từ."
     c.add("PAYLOAD-003", en, vi, f, c.off(f, i), exp, v)
 
 
@@ -296,20 +319,17 @@ def _date_value_problem(v: str, today: _dt.date) -> tuple[str, str, int] | None:
 
 
 def _date_mask_problem(v: str) -> tuple[str, str, int] | None:
-    if DATE_MASK_RE.fullmatch(v):
+    prob = masking.date_mask_problem(v)
+    if prob is None:
         return None
-    if len(v) >= 4 and MASK_CHAR in v[:4]:
-        i = v.index(MASK_CHAR)
+    i, why = prob
+    if why == "year":
         return (f"Masked NgaySinh {v!r}: default mode hides only day and month (YYYY-**-**); the year is masked.",
                 f"NgaySinh bị che {v!r}: chế độ mặc định chỉ che ngày và tháng (YYYY-**-**); năm đã bị che.", i)
-    exp = "YYYY-**-**"
-    i = next((k for k in range(max(len(v), len(exp)))
-              if k >= len(v) or k >= len(exp) or (exp[k] in "-*" and v[k] != exp[k])
-              or (exp[k] == "Y" and not "0" <= v[k] <= "9")), 0)
     return (f"Masked NgaySinh {v!r}: default mode replaces the day and month with '*' keeping the hyphens "
-            f"(YYYY-**-**); mismatch at position {i}.",
+            f"(YYYY-**-**); character {i + 1} does not match.",
             f"NgaySinh bị che {v!r}: chế độ mặc định thay ngày và tháng bằng '*' và giữ dấu gạch ngang "
-            f"(YYYY-**-**); sai ở vị trí {i}.", i)
+            f"(YYYY-**-**); ký tự thứ {i + 1} không khớp.", i)
 
 
 def _check_ngay_sinh(c: _Ctx) -> None:
@@ -369,14 +389,15 @@ def _qid_problem(v: str, label: str) -> tuple[str, str, int] | None:
         return None
     ch = v[i]
     if ch in "<|":
-        return (f"{label} contains the separator {ch!r} at position {i}.",
-                f"{label} chứa dấu phân cách {ch!r} ở vị trí {i}.", i)
+        return (f"{label} contains the separator {ch!r} at character {i + 1}.",
+                f"{label} chứa dấu phân cách {ch!r} ở ký tự thứ {i + 1}.", i)
     if ch == "\ufffd":
-        return (f"{label} contains an undecodable byte (U+FFFD) at position {i}.",
-                f"{label} chứa byte không giải mã được (U+FFFD) ở vị trí {i}.", i)
+        return (f"{label} contains an undecodable byte (U+FFFD) at character {i + 1}.",
+                f"{label} chứa byte không giải mã được (U+FFFD) ở ký tự thứ {i + 1}.", i)
     what_en = "whitespace" if ch.isspace() else "a control character"
     what_vi = "ký tự trắng" if ch.isspace() else "ký tự điều khiển"
-    return (f"{label} contains {what_en} {ch!r} at position {i}.", f"{label} chứa {what_vi} {ch!r} ở vị trí {i}.", i)
+    return (f"{label} contains {what_en} {ch!r} at character {i + 1}.",
+            f"{label} chứa {what_vi} {ch!r} ở ký tự thứ {i + 1}.", i)
 
 
 def _check_qid(c: _Ctx) -> None:
@@ -398,16 +419,16 @@ def _check_ext(c: _Ctx) -> None:
             c.add("PAYLOAD-008", "LoaiDinhDanh is 1 (declared by proxy) but EXT item 1, the proxy declarant's QID, "
                   "is absent (SHOULD be present).", "LoaiDinhDanh là 1 (khai hộ) nhưng thiếu giá trị EXT thứ 1 "
                   "(QID của người khai hộ), giá trị này nên có.", "ext.proxy_qid", base, "proxy QID", "",
-                  review=True)
+                  remark=PROXY_QID_MISSING)
         return
     # 1. characters that no item may hold
     i = _first(ext, _bad_char)
     bad_positions: set[int] = set()
     if i is not None:
         ch = ext[i]
-        c.add("PAYLOAD-007", f"EXT contains the control/format character {ch!r} at offset {base + i} "
+        c.add("PAYLOAD-007", f"EXT contains the control/format character {ch!r} at character {i + 1} of EXT "
               f"(e.g. a stray line break): items are plain text separated by '<'.",
-              f"EXT chứa ký tự điều khiển/định dạng {ch!r} ở vị trí {base + i} (ví dụ xuống dòng thừa): "
+              f"EXT chứa ký tự điều khiển/định dạng {ch!r} ở ký tự thứ {i + 1} của EXT (ví dụ xuống dòng thừa): "
               f"các giá trị là văn bản thường phân cách bởi '<'.", "ext", base + i, "items separated by '<'", ext)
         bad_positions = {k for k, ch2 in enumerate(ext) if _bad_char(ch2)}
     # 2. escaped or substituted separators: items cannot be identified
@@ -415,17 +436,17 @@ def _check_ext(c: _Ctx) -> None:
     for esc in ESCAPED_LT:
         if esc in low:
             k = low.index(esc)
-            c.add("PAYLOAD-007", f"EXT contains the escaped separator {ext[k:k + len(esc)]!r} at offset {base + k}: "
-                  f"items must be separated by a literal '<'.",
-                  f"EXT chứa dấu phân cách bị mã hoá {ext[k:k + len(esc)]!r} ở vị trí {base + k}: "
+            c.add("PAYLOAD-007", f"EXT contains the escaped separator {ext[k:k + len(esc)]!r} at character "
+                  f"{k + 1} of EXT: items must be separated by a literal '<'.",
+                  f"EXT chứa dấu phân cách bị mã hoá {ext[k:k + len(esc)]!r} ở ký tự thứ {k + 1} của EXT: "
                   f"các giá trị phải phân cách bằng ký tự '<'.", "ext", base + k, "'<'", ext)
             return
     if EXT_SEP not in ext:
         for sep in WRONG_EXT_SEPARATORS:
             if sep in ext:
                 k = ext.index(sep)
-                c.add("PAYLOAD-007", f"EXT uses {sep!r} (offset {base + k}) and no '<': EXT items must be "
-                      f"separated by '<'.", f"EXT dùng {sep!r} (vị trí {base + k}) mà không có '<': các giá trị "
+                c.add("PAYLOAD-007", f"EXT uses {sep!r} (character {k + 1} of EXT) and no '<': EXT items must be "
+                      f"separated by '<'.", f"EXT dùng {sep!r} (ký tự thứ {k + 1} của EXT) mà không có '<': các giá trị "
                       f"EXT phải phân cách bởi dấu '<'.", "ext", base + k, "items separated by '<'", ext)
                 return
     # 3. padding around items
@@ -456,7 +477,7 @@ def _check_ext(c: _Ctx) -> None:
                 c.add("PAYLOAD-008", "LoaiDinhDanh is 1 (declared by proxy) but EXT item 1, the proxy declarant's "
                       "QID, is empty (SHOULD be present).", "LoaiDinhDanh là 1 (khai hộ) nhưng giá trị EXT thứ 1 "
                       "(QID của người khai hộ) để trống, giá trị này nên có.", "ext.proxy_qid", offs[0],
-                      "proxy QID", "", review=True)
+                      "proxy QID", "", remark=PROXY_QID_MISSING)
             else:
                 prob = _qid_problem(v1, "EXT item 1 (proxy QID)")
                 if prob is not None:
@@ -500,14 +521,14 @@ def _check_ext(c: _Ctx) -> None:
               f"no format, so it is reported for review.", f"Giá trị EXT thứ 5 là chữ ký điện tử ({len(items[4])} ký "
               f"tự); phiên bản 1.1 không quy định định dạng nên chỉ chuyển để xem xét.", "ext.signature", offs[4],
               None, items[4], review=True)
-    # items 6+: other information -> review
+    # items 6+: other information, allowed by v1.1 -> a note on the pass
     extra = [(n, v) for n, v in enumerate(items[5:], start=6) if v != ""]
     if extra:
         n0 = extra[0][0]
-        c.add("PAYLOAD-007", f"EXT holds {len(extra)} non-empty item(s) beyond item 5 (first: item {n0}); v1.1 allows "
-              f"'other information' without specifying it.", f"EXT có {len(extra)} giá trị khác rỗng sau giá trị "
-              f"thứ 5 (đầu tiên: thứ {n0}); phiên bản 1.1 cho phép 'các thông tin khác' nhưng không quy định.",
-              f"ext[{n0}]", offs[n0 - 1], None, extra[0][1], review=True)
+        c.add("PAYLOAD-007", f"EXT holds {len(extra)} non-empty item(s) beyond item 5 (first: item {n0}): 'other "
+              f"information', which v1.1 allows.", f"EXT có {len(extra)} giá trị khác rỗng sau giá trị thứ 5 (đầu "
+              f"tiên: thứ {n0}): 'các thông tin khác', được phiên bản 1.1 cho phép.",
+              f"ext[{n0}]", offs[n0 - 1], None, extra[0][1], note=True)
 
 
 # ---------------------------------------------------------------------------------------------- entry point
@@ -540,46 +561,37 @@ def _size(data: Any) -> int:
 
 def validate_payload(data: bytes | str, *, mode: str | None = None, masking: str = "allowed",
                      today: _dt.date | None = None, max_bytes: int = 65536) -> PayloadReport:
-    """Validate one decoded payload. Never raises; see the module docstring for the decisions taken."""
-    try:
-        if mode not in MODES:
-            mode = None
-        if masking not in MASKINGS:
-            masking = "allowed"
-        if not isinstance(today, _dt.date):
-            today = _dt.date.today()
-        elif isinstance(today, _dt.datetime):
-            today = today.date()
-        try:
-            max_bytes = int(max_bytes)
-        except Exception:
-            max_bytes = 65536
-        size = _size(data)
-        if max_bytes >= 0 and size > max_bytes:
-            p = parse_payload(_truncate(data, max_bytes))
-            c = _Ctx(p, mode, masking, today)
-            c.add("PAYLOAD-001", f"The payload is {size} bytes, over the limit of {max_bytes} bytes; only the first "
-                  f"{max_bytes} bytes were parsed and nothing was judged.", f"Nội dung mã dài {size} byte, vượt giới "
-                  f"hạn {max_bytes} byte; chỉ phân tích {max_bytes} byte đầu và không đánh giá gì thêm.",
-                  None, None, f"at most {max_bytes} bytes", f"{size} bytes")
-            return PayloadReport(p, c.violations, c.review, mode, masking)
-        p = parse_payload(data)
+    """Validate one decoded payload; see the module docstring for the decisions taken. Any bytes or text are
+    accepted (invalid UTF-8, huge input, control characters): they are judged, never raised on."""
+    if mode not in MODES:
+        mode = None
+    if masking not in MASKINGS:
+        masking = "allowed"
+    if isinstance(today, _dt.datetime):
+        today = today.date()
+    elif not isinstance(today, _dt.date):
+        today = _dt.date.today()
+    max_bytes = int(max_bytes)
+    size = _size(data)
+    if max_bytes >= 0 and size > max_bytes:
+        p = parse_payload(_truncate(data, max_bytes))
         c = _Ctx(p, mode, masking, today)
-        if _check_structure(c):
-            _check_loai(c)
-            _check_so_giay_to(c)
-            _check_ho_ten(c)
-            _check_ngay_sinh(c)
-            _check_qid(c)
-            _check_ext(c)
-            c.violations.sort(key=lambda v: (v.position if v.position is not None else -1))
-        return PayloadReport(p, c.violations, c.review, mode, masking)
-    except Exception as e:  # pragma: no cover - last-resort guard: validate_payload never raises
-        p = parse_payload(b"")
-        v = Violation("PAYLOAD-001", f"Internal validator error: {type(e).__name__}: {e}",
-                      f"Lỗi nội bộ của bộ kiểm tra: {type(e).__name__}: {e}")
-        return PayloadReport(p, [v], [], mode if mode in MODES else None,
-                             masking if masking in MASKINGS else "allowed")
+        c.add("PAYLOAD-001", f"The payload is {size} bytes, over the limit of {max_bytes} bytes; only the first "
+              f"{max_bytes} bytes were parsed and nothing was judged.", f"Nội dung mã dài {size} byte, vượt giới "
+              f"hạn {max_bytes} byte; chỉ phân tích {max_bytes} byte đầu và không đánh giá gì thêm.",
+              None, None, f"at most {max_bytes} bytes", f"{size} bytes")
+        return PayloadReport(p, c.violations, c.review, mode, masking, c.notes)
+    p = parse_payload(data)
+    c = _Ctx(p, mode, masking, today)
+    if _check_structure(c):
+        _check_loai(c)
+        _check_so_giay_to(c)
+        _check_ho_ten(c)
+        _check_ngay_sinh(c)
+        _check_qid(c)
+        _check_ext(c)
+        c.violations.sort(key=lambda v: (v.position if v.position is not None else -1))
+    return PayloadReport(p, c.violations, c.review, mode, masking, c.notes)
 
 
 __all__ = ["PayloadReport", "validate_payload", "MODES", "MASKINGS", "FIELD_NAMES", "SPEC_FIELD_NAMES"]
