@@ -9,7 +9,9 @@ from typing import Any
 import jsonschema
 import yaml
 
-SPECS_DIR = Path(__file__).resolve().parent.parent / "specs"
+# In this repository: the top-level specs/ folder; in an installed wheel: conformance/_specs (copied by setup.py).
+_HERE = Path(__file__).resolve().parent
+SPECS_DIR = _HERE / "_specs" if (_HERE / "_specs").is_dir() else _HERE.parent / "specs"
 DEFAULT_PROFILE = SPECS_DIR / "profile.default.yaml"
 
 
@@ -80,6 +82,17 @@ def load_catalogue_document() -> dict[str, Any]:
 def load_catalogue() -> dict[str, dict[str, Any]]:
     """Requirement ID -> requirement entry, in catalogue order."""
     return {r["id"]: r for r in load_catalogue_document()["requirements"]}
+
+
+def level_of(requirement: str, remark: str | None = None) -> str:
+    """The level (MUST/SHOULD/MAY) of a requirement, or of one of its documented remarks."""
+    req = load_catalogue()[requirement]
+    if remark is not None:
+        for r in req.get("remarks") or []:
+            if r["id"] == remark:
+                return str(r["level"])
+        raise KeyError(f"{requirement} has no remark {remark!r} in specs/requirements.yaml")
+    return str(req["level"])
 
 
 def load_profile(path: str | Path | None = None) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """PRIV-001 (SHOULD): data handling observed during live capture (capture/log.json).
 
-Regulation 733/QC-BCĐ itself was not found (spec-v1.1 §2.5), so these are common web-practice readings of
-"transport encryption, purpose limitation, no needless exposure", each its own finding, all `warn` when broken:
+Regulation 733/QC-BCĐ itself was not found (specs/SOURCES.md), so these are common web-practice readings of
+"transport encryption, purpose limitation, no needless exposure", each its own observation (the requirement is a
+SHOULD, so a part not met is a warning):
   transport  personal data only over HTTPS, except on loopback (a local test rig)
   no-store   responses carrying personal data send Cache-Control: no-store
   url        no document number, date of birth (any format), phone or BHYT number in any requested URL
@@ -14,8 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.capture.netguard import is_loopback
-from conformance.checks.registry import check, finding
-from conformance.model import Finding
+from conformance.checks.context import PackageView
+from conformance.checks.registry import check
+from conformance.model import Observation, met, no_evidence, not_met, unusable
 
 REQ = "PRIV-001"
 URL_FIELDS = ("so_giay_to", "ngay_sinh", "phone", "bhyt")
@@ -34,19 +36,19 @@ def _entries(log: dict[str, Any]) -> list[dict[str, Any]]:
     return [e for e in log["exchanges"] + log["network"] if isinstance(e, dict)]
 
 
-def judge_transport(log: dict[str, Any]) -> Finding:
+def judge_transport(log: dict[str, Any]) -> Observation:
     pd = [e for e in _entries(log) if e.get("personal_data") and e.get("status") is not None]
     if not pd:
-        return finding("skip", REQ, "transport: no response carrying personal data was observed",
+        return no_evidence(REQ, "transport: no response carrying personal data was observed",
                        "mã hoá đường truyền: không thấy phản hồi nào chứa dữ liệu cá nhân")
     plain = [e for e in pd if str(e.get("url", "")).lower().startswith("http://") and not is_loopback(str(e["url"]))]
     if plain:
-        return finding("warn", REQ,
+        return not_met(REQ,
                        f"transport: {len(plain)} response(s) carrying personal data travelled over plain HTTP",
                        f"mã hoá đường truyền: {len(plain)} phản hồi chứa dữ liệu cá nhân đi qua HTTP không mã hoá",
                        measured={"check": "transport", "exchanges": [_ex_measured(e) for e in plain[:MAX_LISTED]]})
     local = all(is_loopback(str(e.get("url", ""))) for e in pd)
-    return finding("pass", REQ,
+    return met(REQ,
                    f"transport: {len(pd)} personal-data response(s), all over HTTPS"
                    + (" or loopback (local test rig: HTTPS not judged)" if local else ""),
                    f"mã hoá đường truyền: {len(pd)} phản hồi chứa dữ liệu cá nhân, đều qua HTTPS"
@@ -54,47 +56,50 @@ def judge_transport(log: dict[str, Any]) -> Finding:
                    measured={"check": "transport", "count": len(pd), "loopback_only": local})
 
 
-def judge_no_store(log: dict[str, Any]) -> Finding:
+def judge_no_store(log: dict[str, Any]) -> Observation:
     pd = [e for e in _entries(log) if e.get("personal_data") and e.get("status") is not None
           and 200 <= int(e["status"]) < 300]
     if not pd:
-        return finding("skip", REQ, "no-store: no successful response carrying personal data was observed",
+        return no_evidence(REQ, "no-store: no successful response carrying personal data was observed",
                        "no-store: không thấy phản hồi thành công nào chứa dữ liệu cá nhân")
     bad = [e for e in pd if "no-store" not in str((e.get("headers") or {}).get("cache-control", "")).lower()]
     if bad:
-        return finding("warn", REQ,
+        return not_met(REQ,
                        f"no-store: {len(bad)} of {len(pd)} personal-data response(s) lack Cache-Control: no-store",
                        f"no-store: {len(bad)}/{len(pd)} phản hồi chứa dữ liệu cá nhân thiếu Cache-Control: no-store",
                        expected="Cache-Control: no-store",
                        found=f"Cache-Control: {(bad[0].get('headers') or {}).get('cache-control')}",
                        measured={"check": "no-store",
                                  "exchanges": [_ex_measured(e, "Cache-Control") for e in bad[:MAX_LISTED]]})
-    return finding("pass", REQ, f"no-store: all {len(pd)} personal-data response(s) send Cache-Control: no-store",
+    return met(REQ, f"no-store: all {len(pd)} personal-data response(s) send Cache-Control: no-store",
                    f"no-store: cả {len(pd)} phản hồi chứa dữ liệu cá nhân đều gửi Cache-Control: no-store",
                    measured={"check": "no-store", "count": len(pd)})
 
 
-def judge_urls(log: dict[str, Any]) -> Finding:
+def judge_urls(log: dict[str, Any]) -> Observation:
     entries = _entries(log)
+    if not entries:
+        return no_evidence(REQ, "personal data in URLs: no request was observed", "dữ liệu cá nhân trong URL: không "
+                           "quan sát được yêu cầu nào")
     bad = [e for e in entries if set(e.get("pii_in_url") or []) & set(URL_FIELDS)]
     if bad:
         fields = sorted({f for e in bad for f in e["pii_in_url"] if f in URL_FIELDS})
-        return finding("warn", REQ,
+        return not_met(REQ,
                        f"personal data in URLs: {', '.join(fields)} found in {len(bad)} requested URL(s)",
                        f"dữ liệu cá nhân trong URL: {', '.join(fields)} xuất hiện trong {len(bad)} URL được yêu cầu",
                        found=bad[0].get("url"),
                        measured={"check": "url", "fields": fields,
                                  "exchanges": [_ex_measured(e) for e in bad[:MAX_LISTED]]})
-    return finding("pass", REQ, f"personal data in URLs: none in {len(entries)} requested URL(s)",
+    return met(REQ, f"personal data in URLs: none in {len(entries)} requested URL(s)",
                    f"dữ liệu cá nhân trong URL: không có trong {len(entries)} URL được yêu cầu",
                    measured={"check": "url", "count": len(entries)})
 
 
-def judge_auth(log: dict[str, Any]) -> Finding:
+def judge_auth(log: dict[str, Any]) -> Observation:
     probes = [p for p in log["probes"] if p.get("kind") in ("no_token", "wrong_token")]
     answered = [p for p in probes if p.get("status") is not None]
     if not answered:
-        return finding("skip", REQ, "token: no request without a valid token was answered (probe not run or failed)",
+        return no_evidence(REQ, "token: no request without a valid token was answered (probe not run or failed)",
                        "mã xác thực: không có yêu cầu thiếu mã hợp lệ nào được trả lời (chưa thăm dò hoặc lỗi)",
                        measured={"check": "auth", "probes": len(probes)})
     ex = log["exchanges"]
@@ -102,7 +107,7 @@ def judge_auth(log: dict[str, Any]) -> Finding:
     if accepted:
         shown = [_ex_measured(ex[p["exchange"]]) if isinstance(p.get("exchange"), int) and p["exchange"] < len(ex)
                  else {"status": p.get("status")} for p in accepted[:MAX_LISTED]]
-        return finding("warn", REQ,
+        return not_met(REQ,
                        f"token: {len(accepted)} of {len(answered)} request(s) without a valid token were not refused "
                        f"with 401/403 (got HTTP {accepted[0].get('status')})",
                        f"mã xác thực: {len(accepted)}/{len(answered)} yêu cầu không có mã hợp lệ không bị từ chối bằng "
@@ -110,16 +115,16 @@ def judge_auth(log: dict[str, Any]) -> Finding:
                        expected="401 or 403", found=str(accepted[0].get("status")),
                        measured={"check": "auth", "exchanges": shown,
                                  "kinds": sorted({p.get('kind') for p in accepted})})
-    return finding("pass", REQ, f"token: all {len(answered)} request(s) without a valid token were refused (401/403)",
+    return met(REQ, f"token: all {len(answered)} request(s) without a valid token were refused (401/403)",
                    f"mã xác thực: cả {len(answered)} yêu cầu không có mã hợp lệ đều bị từ chối (401/403)",
                    measured={"check": "auth", "count": len(answered)})
 
 
-def judge_malformed(log: dict[str, Any]) -> Finding:
+def judge_malformed(log: dict[str, Any]) -> Observation:
     probes = [p for p in log["probes"] if p.get("kind") == "malformed_id"]
     answered = [p for p in probes if p.get("status") is not None]
     if not answered:
-        return finding("skip", REQ, "errors: no malformed-id probe was answered (probe not run or failed)",
+        return no_evidence(REQ, "errors: no malformed-id probe was answered (probe not run or failed)",
                        "lỗi: không có yêu cầu với mã người dùng sai dạng nào được trả lời (chưa thăm dò hoặc lỗi)",
                        measured={"check": "errors", "probes": len(probes)})
     ex = log["exchanges"]
@@ -138,14 +143,14 @@ def judge_malformed(log: dict[str, Any]) -> Finding:
             problems.append((p, why, m))
     if problems:
         p, why, m = problems[0]
-        return finding("warn", REQ,
+        return not_met(REQ,
                        f"errors: malformed subject id {p.get('id')!r} answered with " + "; ".join(why),
                        f"lỗi: mã người dùng sai dạng {p.get('id')!r} được trả lời kèm: " + "; ".join(why),
                        expected="clean 4xx without stack trace or personal data", found="; ".join(why),
                        measured={"check": "errors", "exchanges": [q[2] for q in problems[:MAX_LISTED]],
                                  "problems": [q[1] for q in problems[:MAX_LISTED]]})
     non_json = [p.get("id") for p in answered if not p.get("json")]
-    return finding("pass", REQ,
+    return met(REQ,
                    f"errors: {len(answered)} malformed subject id(s) got a clean 4xx"
                    + (f" (not JSON for {non_json})" if non_json else " JSON error"),
                    f"lỗi: {len(answered)} mã người dùng sai dạng nhận phản hồi 4xx gọn gàng"
@@ -156,24 +161,21 @@ def judge_malformed(log: dict[str, Any]) -> Finding:
 JUDGES = (judge_transport, judge_no_store, judge_urls, judge_auth, judge_malformed)
 
 
-def judge_log(log: dict[str, Any]) -> list[Finding]:
+def judge_log(log: dict[str, Any]) -> list[Observation]:
     return [j(log) for j in JUDGES]
 
 
-@check("PRIV-001", scope="package")
-def live_data_handling(ctx):
+@check("PRIV-001", scope="package", needs=("capture_log",))
+def live_data_handling(ctx: PackageView) -> list[Observation]:
     """Live capture: HTTPS, Cache-Control: no-store, no personal data in URLs, token required, clean errors."""
-    from conformance.capture.live import load_capture_log
-
-    log, err = load_capture_log(ctx.package.root, ctx.package.manifest)
-    if err:
-        return finding("error", REQ, err[0], err[1], evidence=ctx.package.manifest.get("capture_log"))
-    if log is None:
-        return finding("skip", REQ,
-                       "no live capture in this package: data handling is only observed when the suite drives the app",
-                       "gói không có dữ liệu chụp trực tiếp: việc xử lý dữ liệu chỉ quan sát được khi bộ kiểm thử điều khiển ứng dụng")
-    rel = ctx.package.manifest.get("capture_log")
-    out = judge_log(log)
-    for f in out:
-        f.evidence = rel
+    if ctx.capture_log_error is not None:
+        en, vi = ctx.capture_log_error
+        return [unusable(REQ, en, vi, evidence=ctx.capture_log_file)]
+    if ctx.capture_log is None:
+        return [no_evidence(REQ, "no live capture in this package: data handling is only observed when the suite drives "
+                            "the app", "gói không có dữ liệu chụp trực tiếp: việc xử lý dữ liệu chỉ quan sát được khi bộ "
+                            "kiểm thử điều khiển ứng dụng")]
+    out = judge_log(dict(ctx.capture_log))
+    for o in out:
+        o.evidence = ctx.capture_log_file
     return out

@@ -1,0 +1,204 @@
+"""Per-item analysis: capture -> symbol -> payload -> screen text, computing only the inputs the selected checks
+declared (`needs`), each once per evidence file (items naming the same file share one image analysis).
+
+Runs in worker processes (conformance/engine/run.py) or in-process (workers=1, the pytest front-end). Returns
+EvidenceViews without the decoded image, so what travels back is small.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from conformance.capture.package import EvidenceItem
+from conformance.checks.context import EvidenceView, Thresholds
+from conformance.payload import parse_payload
+
+SCREEN_KINDS = ("screenshot",)
+PAYLOAD_KIND = "payload"
+
+
+@dataclass(frozen=True)
+class ItemTask:
+    """Everything a worker needs to analyse one evidence item (picklable, no open files)."""
+
+    item: EvidenceItem
+    record: Mapping[str, Any] | None
+    root: str
+    ppi: float | None
+    profile: Mapping[str, Any]
+    today: dt.date
+    needs: frozenset[str]
+
+
+@dataclass
+class ImageFacts:
+    """What the symbol layer measured on one image file (shared by every item naming it)."""
+
+    error: tuple[str, str] | None = None
+    width: int | None = None
+    height: int | None = None
+    symbols: tuple[Any, ...] = ()
+    gray: Any = None  # the decoded greyscale image (kept only inside the worker)
+    robustness: dict[int, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
+    screen: Any = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def _limits(profile: Mapping[str, Any]) -> Mapping[str, Any]:
+    return profile.get("limits") or {}
+
+
+def _wide_encoding(data: bytes) -> bool:
+    """UTF-16/UTF-32 text: a byte-order mark, or NUL bytes in a quarter of the first bytes."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    sample = data[:256]
+    return len(sample) >= 4 and sample.count(0) >= len(sample) // 4
+
+
+def read_payload_file(path: Path, max_bytes: int) -> tuple[bytes | None, tuple[str, str] | None]:
+    """The payload text file of a `payload` item: UTF-8, one trailing line break and a BOM ignored. UTF-16/32 and
+    other encodings are an evidence error (a wrong file), not a payload defect."""
+    with path.open("rb") as f:
+        data = f.read(max_bytes + 1)
+    if _wide_encoding(data):
+        return None, ("the payload file is UTF-16 or another wide encoding; write the decoded string as UTF-8 text",
+                      "tệp nội dung mã ở dạng UTF-16 hoặc mã hoá ký tự rộng khác; hãy ghi chuỗi giải mã dưới dạng văn "
+                      "bản UTF-8")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if data.endswith(b"\r\n"):
+        data = data[:-2]
+    elif data.endswith(b"\n"):
+        data = data[:-1]
+    if not data:
+        return None, ("the payload file is empty", "tệp nội dung mã rỗng")
+    return data, None
+
+
+def _choose_symbol(symbols: tuple[Any, ...]) -> tuple[Any, tuple[str, str] | None]:
+    """The personal QR of a capture: the only symbol; among several, copies of one code (the largest measured), or
+    the one that looks like a v1.1 payload (six '|'-separated fields). Otherwise none, with the reason."""
+    decoded = [s for s in symbols if s.text is not None]
+    if len(decoded) <= 1:
+        return (decoded[0] if decoded else None), None
+    if len({s.text for s in decoded}) == 1:
+        return max(decoded, key=lambda s: s.size_px or 0), None
+    looks = [s for s in decoded if parse_payload(s.text).field_count == 6]
+    if len(looks) == 1:
+        return looks[0], None
+    n = len(decoded)
+    why = ("none of them has the six '|'-separated fields of a personal QR" if not looks else
+           f"{len(looks)} of them have the six '|'-separated fields of a personal QR")
+    why_vi = ("không mã nào có sáu trường phân cách bởi '|' của mã QR cá nhân" if not looks else
+              f"{len(looks)} mã trong số đó có sáu trường phân cách bởi '|' của mã QR cá nhân")
+    return None, (f"the capture shows {n} different QR symbols and {why}, so none was judged as the personal QR",
+                  f"ảnh chụp có {n} mã QR khác nhau và {why_vi}, nên không mã nào được đánh giá là mã QR cá nhân")
+
+
+def analyse_image_file(path: Path, name: str, ppi: float | None, profile: Mapping[str, Any],
+                       needs: frozenset[str]) -> ImageFacts:
+    """Locate, decode and measure the symbols of one image file (and OCR it when a check needs screen text)."""
+    from conformance.symbol import analyse_image
+
+    limits = _limits(profile)
+    an = analyse_image(path, ppi=ppi, max_pixels=int(limits.get("max_image_pixels", 40_000_000)), name=name)
+    if an.error:
+        return ImageFacts(error=(an.error, getattr(an, "error_vi", None) or an.error))
+    facts = ImageFacts(width=an.width, height=an.height, symbols=tuple(an.symbols), gray=an.gray)
+    for k in ("frames", "judged_frame"):
+        if getattr(an, k, None) is not None:
+            facts.detail[k] = getattr(an, k)
+    if "screen_text" in needs and an.gray is not None:
+        from conformance.ocr import read_screen
+
+        boxes = []
+        for s in an.symbols:
+            xs = [p[0] for p in s.corners]
+            ys = [p[1] for p in s.corners]
+            if xs and ys:
+                boxes.append([int(min(xs)), int(min(ys)), int(max(xs)) + 1, int(max(ys)) + 1])
+        facts.screen = read_screen(an.gray, exclude_boxes=boxes)
+    return facts
+
+
+def _robustness(facts: ImageFacts, symbol: Any, profile: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:
+    key = id(symbol)
+    if key not in facts.robustness:
+        from types import SimpleNamespace
+
+        from conformance.symbol import robustness
+
+        sym = profile["symbol"]
+        analysis = SimpleNamespace(gray=facts.gray, symbols=list(facts.symbols), error=None)
+        facts.robustness[key] = tuple(robustness(analysis, symbol, sym["degradations"]))
+    return facts.robustness[key]
+
+
+def build_view(task: ItemTask, facts: ImageFacts | None) -> EvidenceView:
+    """The EvidenceView of one item, from its image facts (screenshots) or its payload file (payload items)."""
+    item, profile = task.item, task.profile
+    base = EvidenceView(index=item.index, file=item.file, kind=item.kind, mode=item.mode, subject_id=item.subject,
+                        record=task.record, extra=dict(item.extra), thresholds=Thresholds.from_profile(profile),
+                        today=task.today, ppi=task.ppi)
+    if item.error_en:
+        return replace(base, error=(item.error_en, item.error_vi or item.error_en))
+    max_payload = int(_limits(profile).get("max_payload_bytes", 65536))
+    data: bytes | None = None
+    updates: dict[str, Any] = {}
+    if item.kind == PAYLOAD_KIND:
+        assert item.path is not None
+        try:
+            data, err = read_payload_file(item.path, max_payload)
+        except OSError as exc:
+            return replace(base, error=(f"{item.file}: cannot read: {exc.strerror}",
+                                        f"{item.file}: không đọc được: {exc.strerror}"))
+        if err is not None:
+            return replace(base, error=(f"{item.file}: {err[0]}", f"{item.file}: {err[1]}"))
+    elif facts is not None:
+        if facts.error is not None:
+            return replace(base, error=facts.error)
+        symbol, note = _choose_symbol(facts.symbols)
+        updates.update(width=facts.width, height=facts.height, symbols=facts.symbols, symbol=symbol,
+                       symbol_note=note, detail=dict(facts.detail))
+        if symbol is not None:
+            data = symbol.raw_bytes or (symbol.text or "").encode("utf-8")
+            if "robustness" in task.needs and facts.gray is not None:
+                updates["robustness"] = _robustness(facts, symbol, profile)
+        if facts.screen is not None:
+            updates["screen"] = facts.screen
+            if task.record is not None:
+                from conformance.ocr import judge_display
+
+                updates["display"] = judge_display(facts.screen, dict(task.record), item.mode)
+    if data is not None:
+        updates["payload_text"] = data.decode("utf-8", errors="replace")
+        if "payload" in task.needs:
+            from conformance.payload import validate_payload
+
+            updates["payload"] = validate_payload(
+                data, mode=item.mode, masking=profile["payload"]["masking_in_default_mode"], today=task.today,
+                max_bytes=max_payload)
+    return replace(base, **updates)
+
+
+def file_key(item: EvidenceItem) -> str:
+    """Items with the same content and kind share one analysis."""
+    return f"{item.kind}:{item.sha256 or hashlib.sha256(item.file.encode()).hexdigest()}"
+
+
+def analyse_group(tasks: Iterable[ItemTask]) -> list[EvidenceView]:
+    """Views of items that name the same file: the image is read and analysed once for all of them."""
+    tasks = list(tasks)
+    facts: ImageFacts | None = None
+    views = []
+    needs = frozenset().union(*(t.needs for t in tasks)) if tasks else frozenset()
+    for t in tasks:
+        if t.item.kind in SCREEN_KINDS and not t.item.error_en and t.item.path is not None and facts is None:
+            facts = analyse_image_file(t.item.path, t.item.file, t.ppi, t.profile, needs)
+        views.append(build_view(t, facts if t.item.kind in SCREEN_KINDS else None))
+    return views
