@@ -1,5 +1,12 @@
+"""`python -m conformance` and the `vnqr-conformance` console script."""
 import sys
 
-from conformance.cli import main
 
-sys.exit(main())
+def run() -> None:
+    from conformance.cli import main
+
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -42,30 +42,55 @@ def cmd_live(ns) -> int:
             _err(f"profile {exc.file}: {exc.json_path}: {exc.message}",
                  f"hồ sơ {exc.file}: {exc.json_path}: {exc.message}")
             return 2
-    out = Path(ns.out)
-    package = out / "package"
-    capture(config, package, profile=profile)
-    try:
-        log = json.loads((package / "capture" / "log.json").read_text(encoding="utf-8"))
-        n_err = len(log.get("errors", []))
-        print(f"captured {log.get('evidence_count', 0)} evidence item(s) in {log.get('duration_s')} s, "
-              f"{n_err} capture error(s) -> {package}")
-        print(f"đã chụp {log.get('evidence_count', 0)} bằng chứng trong {log.get('duration_s')} giây, "
-              f"{n_err} lỗi khi chụp -> {package}")
-    except (OSError, ValueError):
-        pass
-    from conformance.cli import run_assessment
 
-    return run_assessment(package, out, ns.profile, ns.show_pii)
+    def run_capture(folder: Path) -> Path:
+        package = capture(config, folder / "package", profile=profile)
+        try:
+            log = json.loads((package / "capture" / "log.json").read_text(encoding="utf-8"))
+            n_err = len(log.get("errors", []))
+            print(f"captured {log.get('evidence_count', 0)} evidence item(s) in {log.get('duration_s')} s, "
+                  f"{n_err} capture error(s)")
+            print(f"đã chụp {log.get('evidence_count', 0)} bằng chứng trong {log.get('duration_s')} giây, "
+                  f"{n_err} lỗi khi chụp")
+        except (OSError, ValueError):
+            pass
+        return package
+
+    return capture_and_assess(ns, run_capture)
+
+
+def capture_and_assess(ns, run_capture) -> int:
+    """Capture into OUT/package and assess it into OUT, all in one staging folder that replaces OUT when complete
+    (conformance/outdir.py): a failed run leaves no half-written output."""
+    from conformance.capture.package import PackageError
+    from conformance.cli import EXIT_UNUSABLE, assess_into, err, exit_code_of, print_summary
+    from conformance.engine import Plan
+    from conformance.outdir import OutputError, staged_output
+    from conformance.reports import ReportError
+
+    out = Path(ns.out)
+    try:
+        with staged_output(out) as folder:
+            package = run_capture(folder)
+            plan = Plan.make(package, profile=ns.profile)
+            shown = assess_into(plan, folder, show_pii=ns.show_pii, quiet=getattr(ns, "quiet", False))
+    except (OutputError, ReportError) as exc:
+        err(getattr(exc, "message_en", str(exc)), getattr(exc, "message_vi", str(exc)))
+        return EXIT_UNUSABLE
+    except PackageError as exc:
+        err(f"{exc.file}: {exc.json_path}: {exc.message_en}", f"{exc.file}: {exc.json_path}: {exc.message_vi}")
+        return EXIT_UNUSABLE
+    ns.path, ns.today = str(out / "package"), None
+    if not getattr(ns, "quiet", False):
+        print_summary(shown, out, ns)
+    return exit_code_of(shown)
 
 
 def cmd_demo_live(ns) -> int:
     """Start the reference candidate on loopback, capture it live (HTTP or real browser), assess, stop it."""
     from conformance.capture.live import capture
-    from conformance.cli import run_assessment
     from conformance.refapp.launch import RefAppProcess
 
-    out = Path(ns.out)
     try:
         app = RefAppProcess(ns.defect or [])
     except RuntimeError as exc:
@@ -73,8 +98,7 @@ def cmd_demo_live(ns) -> int:
         return 2
     with app:
         print(f"reference app / ứng dụng tham chiếu: {app.url}  defects: {', '.join(ns.defect or []) or 'none'}")
-        package = capture(app.live_config(ns.adapter), out / "package")
-    return run_assessment(package, out, ns.profile, ns.show_pii)
+        return capture_and_assess(ns, lambda folder: capture(app.live_config(ns.adapter), folder / "package"))
 
 
 def register(subparsers) -> None:

@@ -1,27 +1,32 @@
-"""pytest plugin: every (check, evidence item) pair of a candidate is a test, tagged with its requirement IDs.
+"""pytest front-end over the engine: every (check, target) case of a candidate is a test, tagged with its
+requirement IDs. The judgement is the engine's (conformance/engine/session.py), so statuses equal the CLI's.
 
     pytest conformance --candidate PATH [--profile FILE] [--out DIR] [--show-pii] [--today YYYY-MM-DD]
 
-Selection works as pytest users expect: `-k PAYLOAD-003`, `-k s1-default`, `-m "requirement"`, `--lf`.
-At the end of the session results.json, report.html (and, with --junitxml / --alluredir, JUnit and Allure) are
-written to --out (default reports/<candidate>-<timestamp>/).
+Selection works as pytest users expect: `-k PAYLOAD-003`, `-k item3`, `-k s1-default`, `-m requirement`, `--lf`,
+`--check NAME`; a run that does not cover every case is labelled partial. Outcomes: fail -> failed, error -> error
+(Allure "broken"), warn -> passed with a ConformanceWarning, review / skip / not_applicable -> skipped.
+At the end of the session results.json and report.html are written to --out (default
+reports/<candidate>-<timestamp>/); JUnit and Allure come from pytest's own --junitxml / --alluredir. Works with
+pytest-xdist: findings travel to the controller on the test reports.
 """
 from __future__ import annotations
 
 import datetime as dt
-import re
+import json
 import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conformance.checks.registry import all_checks, iter_cases, run_check
+from conformance.engine.plan import Case, Plan
 from conformance.model import Finding
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_CANDIDATE = REPO / "fixtures" / "candidates" / "example"
-ASSESSMENT_KEY = pytest.StashKey["Assessment"]()
+STATE = pytest.StashKey["FrontEnd"]()
+RESULT = pytest.StashKey[dict[str, Any]]()
 
 
 class ConformanceWarning(UserWarning):
@@ -47,44 +52,24 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): requirement IDs a conformance check verifies")
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:60] or "candidate"
-
-
-class Assessment:
-    """State of one assessment run inside a pytest session."""
+class FrontEnd:
+    """The assessment of one pytest session (one per process; the xdist controller gathers the findings)."""
 
     def __init__(self, config: pytest.Config):
-        from conformance.capture.package import load_package
-        from conformance.context import build_contexts
-        from conformance.specs import load_profile
+        from conformance.engine.session import Session
 
         self.config = config
-        self.started = dt.datetime.now(dt.timezone.utc)
+        self.started = dt.datetime.now(dt.UTC)
         cand = config.getoption("--candidate") or str(EXAMPLE_CANDIDATE)
-        today = config.getoption("--today")
-        self.today = dt.date.fromisoformat(today) if today else dt.date.today()
-        self.profile = load_profile(config.getoption("--profile"))
-        from conformance.waivers import load_waivers
-
-        self.waivers = load_waivers(config.getoption("--waivers")) if config.getoption("--waivers") else None
-        self.package = load_package(cand)
-        self.ctx = build_contexts(self.package, self.profile, self.today)
-        checks = all_checks()
-        wanted = config.getoption("--check")
-        if wanted:
-            unknown = sorted(set(wanted) - set(checks))
-            if unknown:
-                raise pytest.UsageError(f"unknown check(s): {', '.join(unknown)}; see `python -m conformance checks`")
-            checks = {k: v for k, v in checks.items() if k in wanted}
-        self.selected = sorted(checks) if wanted else None
-        self.cases = iter_cases(self.ctx, checks.values())
-        self.findings: list[Finding] = []
-        self.ran = False
-        self.attachments: dict[str, bytes] = {}  # evidence key -> annotated PNG, made once per item
-        out = config.getoption("--out")
-        stamp = self.started.strftime("%Y%m%d-%H%M%S")
-        self.out_dir = Path(out) if out else REPO / "reports" / f"{_slug(self.package.candidate['name'])}-{stamp}"
+        self.plan = Plan.make(cand, profile=config.getoption("--profile"), today=config.getoption("--today"),
+                              checks=config.getoption("--check"))
+        self.session = Session(self.plan)
+        self.cases = self.plan.cases()
+        self.findings: dict[str, list[dict[str, Any]]] = {}  # case id -> findings (as dicts), from every process
+        self.entries: dict[int, dict[str, Any]] = {}
+        self.sent_entries: set[int] = set()
+        self.attached: set[int] = set()
+        self._redactor: Any = None
 
     @property
     def show_pii(self) -> bool:
@@ -94,168 +79,214 @@ class Assessment:
         """Personal data masked in everything pytest itself prints or stores (JUnit, Allure, terminal)."""
         if self.show_pii:
             return text
-        if getattr(self, "_redactor", None) is None:
+        if self._redactor is None:
             from conformance.reports.redact import build_redactor
 
-            self._redactor = build_redactor({"subjects": list(self.package.subjects.values())})
-        return self._redactor.mask_string(text)
+            self._redactor = build_redactor({"subjects": list(self.plan.package.subjects.values())})
+        return str(self._redactor.mask_string(text))
 
-    def execute(self, spec, target) -> list[Finding]:
-        self.ran = True
-        found = run_check(spec, target)
-        self.findings.extend(found)
-        return found
+    def out_dir(self) -> Path:
+        out = self.config.getoption("--out")
+        if out:
+            return Path(out)
+        from conformance.engine.run import default_out
 
-    def finish(self) -> dict[str, Any]:
-        from conformance.reports import write_reports
-        from conformance.results import build_results, evidence_status
-
-        evidence, images = [], {}
-        for ev in self.ctx.evidence:
-            fs = [f for f in self.findings if f.evidence == ev.key]
-            entry: dict[str, Any] = {"file": ev.item.file, "sha256": ev.item.sha256, "kind": ev.item.kind,
-                                     "mode": ev.item.mode, "subject": ev.item.subject,
-                                     "status": "error" if ev.error else evidence_status(fs), "symbols": []}
-            if ev.error:
-                entry["error"], entry["error_vi"] = ev.error
-            else:
-                if ev.item.kind == "screenshot" and ev.analysis is not None:
-                    entry["symbols"] = [s.to_dict() for s in ev.symbols]
-                    entry["image"] = {"width": ev.analysis.width, "height": ev.analysis.height}
-                    if getattr(ev.analysis, "gray", None) is not None:
-                        images[ev.item.file] = ev.analysis.gray
-                    reading = ev.__dict__.get("screen_text")  # only if a check actually ran OCR
-                    if reading is not None:
-                        entry["screen_text"] = reading.to_dict()
-                if ev.payload_text is not None:
-                    entry["payload"] = ev.payload_text
-            for k in ("source", "step", "displayed", "toggle_ms"):
-                if k in ev.item.extra:
-                    entry[k] = ev.item.extra[k]
-            evidence.append(entry)
-        results = build_results(package=self.package, profile=self.profile, findings=self.findings, evidence=evidence,
-                                started=self.started, finished=dt.datetime.now(dt.timezone.utc),
-                                selected_checks=self.selected, today=self.today)
-        if self.waivers is not None:
-            from conformance.waivers import apply_waivers
-
-            apply_waivers(results, self.waivers, self.today)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        write_reports(results, self.out_dir, images=images, show_pii=self.show_pii)
-        return results
+        return default_out(self.plan.package.root, str(self.plan.package.candidate.get("name", "candidate")))
 
 
-def get_assessment(config: pytest.Config) -> Assessment:
-    a = config.stash.get(ASSESSMENT_KEY, None)
-    if a is None:
+def state(config: pytest.Config) -> FrontEnd:
+    fe = config.stash.get(STATE, None)
+    if fe is None:
         from conformance.capture.package import PackageError
+        from conformance.engine.plan import UsageError
         from conformance.specs import SpecError
 
         try:
-            a = Assessment(config)
+            fe = FrontEnd(config)
         except PackageError as exc:
             raise pytest.UsageError(f"{exc.file}: {exc.json_path}: {exc.message_en}") from None
-        except SpecError as exc:
+        except (SpecError, UsageError) as exc:
             raise pytest.UsageError(str(exc)) from None
-        config.stash[ASSESSMENT_KEY] = a
-    return a
-
-
-class Case(tuple):
-    """(check, target) with a repr that names the case only: pytest and Allure store parameter reprs, and the
-    target's repr would carry the subjects' personal data."""
-
-    def __new__(cls, spec, target):
-        return super().__new__(cls, (spec, target))
-
-    def __repr__(self) -> str:
-        return case_id(*self)
-
-
-def case_id(spec, target) -> str:
-    return f"{'+'.join(spec.requirements)}-{spec.name}-{target.key}"
+        config.stash[STATE] = fe
+    return fe
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "conformance_case" not in metafunc.fixturenames:
         return
-    a = get_assessment(metafunc.config)
-    params = []
-    for spec, target in a.cases:
-        marks = [pytest.mark.requirement(*spec.requirements)]
-        params.append(pytest.param(Case(spec, target), id=case_id(spec, target), marks=marks))
+    fe = state(metafunc.config)
+    params = [pytest.param(c, id=c.id, marks=[pytest.mark.requirement(*c.spec.requirements)]) for c in fe.cases]
     metafunc.parametrize("conformance_case", params)
 
 
 @pytest.fixture(scope="session")
-def conformance_assessment(request) -> Assessment:
-    return get_assessment(request.config)
+def conformance_frontend(request: pytest.FixtureRequest) -> FrontEnd:
+    return state(request.config)
 
 
-def _allure_decorate(a: Assessment, spec, target, findings: list[Finding]) -> None:
+def _allure_decorate(fe: FrontEnd, case: Case, findings: list[Finding]) -> None:
     try:
         import allure
     except ImportError:  # pragma: no cover - allure-pytest is a pinned dependency
         return
-    if not a.config.pluginmanager.hasplugin("allure_pytest") or not a.config.getoption("--alluredir", None):
+    if not fe.config.pluginmanager.hasplugin("allure_pytest") or not fe.config.getoption("--alluredir", None):
         return
     from conformance.specs import load_catalogue
 
     cat = load_catalogue()
-    for rid in spec.requirements:
+    for rid in case.spec.requirements:
         allure.dynamic.label("requirement", rid)
         allure.dynamic.tag(rid)
         req = cat[rid]
         allure.dynamic.tag(f"origin:{req['origin']}")
         allure.dynamic.severity({"MUST": allure.severity_level.CRITICAL, "SHOULD": allure.severity_level.NORMAL,
                                  "MAY": allure.severity_level.MINOR}[req["level"]])
-    allure.dynamic.title(f"{'+'.join(spec.requirements)} {spec.name} [{target.key}]")
-    allure.dynamic.description(a.mask("\n".join(f"[{f.status}] {f.message_en} / {f.message_vi}" for f in findings)))
-    allure.dynamic.label("epic", a.package.candidate["name"])
-    allure.dynamic.label("feature", spec.requirements[0].split("-")[0])
-    analysis = getattr(target, "analysis", None) if spec.scope == "evidence" else None
-    if analysis is not None and not analysis.error and getattr(analysis, "gray", None) is not None:
-        png = a.attachments.get(target.key)
-        if png is None:
-            import io
-
-            from conformance.reports import annotate_screenshot
-
-            img = annotate_screenshot(analysis.gray, [s.to_dict() for s in target.symbols],
-                                      redact=not a.show_pii)
-            img.thumbnail((480, 1040))
-            buf = io.BytesIO()
-            img.save(buf, "PNG")
-            png = a.attachments[target.key] = buf.getvalue()
-        allure.attach(png, name=f"{target.key} (annotated)", attachment_type=allure.attachment_type.PNG)
+    allure.dynamic.title(case.id)
+    allure.dynamic.description(fe.mask("\n".join(f"[{f.status}] {f.message_en} / {f.message_vi}" for f in findings)))
+    allure.dynamic.label("epic", str(fe.plan.package.candidate["name"]))
+    allure.dynamic.label("feature", case.spec.requirements[0].split("-")[0])
+    if case.target.startswith("item"):
+        index = int(case.target[4:])
+        if index not in fe.attached:
+            fe.attached.add(index)
+            png = _annotated(fe, index)
+            if png is not None:
+                allure.attach(png, name=f"item {index} (annotated)", attachment_type=allure.attachment_type.PNG)
 
 
-def judge(a: Assessment, spec, target) -> None:
+def _annotated(fe: FrontEnd, index: int) -> bytes | None:
+    """The item's annotated screenshot (QR outlined; redacted unless --show-pii) for Allure."""
+    from conformance.reports import _annotated_png
+    from conformance.reports.html import load_images
+
+    entry = json.loads(json.dumps(fe.session.entry(index), default=_json_default))
+    images = load_images({"evidence": [entry]}, fe.plan.package.root)
+    return _annotated_png({"evidence": [entry]}, images, index, redact=not fe.show_pii)
+
+
+def judge(fe: FrontEnd, case: Case, item: pytest.Item) -> None:
     """Run one case and turn its findings into a pytest outcome."""
-    findings = a.execute(spec, target)
-    _allure_decorate(a, spec, target, findings)
-    by = {s: [f for f in findings if f.status == s] for s in ("fail", "error", "warn", "review", "pass", "skip", "not_applicable")}
+    findings = fe.session.judge(case)
+    payload: dict[str, Any] = {"case": case.id, "findings": [f.to_dict() for f in findings]}
+    if case.target.startswith("item"):
+        index = int(case.target[4:])
+        if index not in fe.sent_entries:
+            fe.sent_entries.add(index)
+            payload["entry"] = json.loads(json.dumps(fe.session.entry(index), default=_json_default))
+    item.stash[RESULT] = payload
+    _allure_decorate(fe, case, findings)
+    by: dict[str, list[Finding]] = {}
+    for f in findings:
+        by.setdefault(f.status, []).append(f)
+    from conformance.engine.assessment import item_status
 
-    def text(fs):
-        return a.mask("; ".join(f"{f.requirement} [{f.status}] {f.message_en}" for f in fs))
+    status = item_status(findings) if findings else "skip"
+    item.user_properties.append(("status", status))  # JUnit: a warn is a passing testcase marked status=warn
+    if status == "warn":
+        print(fe.mask("WARN " + "; ".join(f"{f.requirement}: {f.message_en}" for f in by["warn"])))
 
-    if by["fail"]:
+    def text(fs: list[Finding]) -> str:
+        return fe.mask("; ".join(f"{f.requirement} [{f.status}] {f.message_en}" for f in fs))
+
+    if by.get("fail"):
         pytest.fail(text(by["fail"]), pytrace=False)
-    if by["error"]:
+    if by.get("error"):
         raise EvidenceError(text(by["error"]))
-    for f in by["warn"]:
-        warnings.warn(ConformanceWarning(a.mask(f"{f.requirement} [warn] {f.message_en}")))
-    if by["review"] and not by["pass"] and not by["warn"]:
+    for f in by.get("warn", []):
+        warnings.warn(ConformanceWarning(fe.mask(f"{f.requirement} [warn] {f.message_en}")), stacklevel=1)
+    if by.get("review") and not by.get("pass") and not by.get("warn"):
         pytest.skip(f"review needed: {text(by['review'])}")
-    if not by["pass"] and not by["warn"] and not by["review"]:
-        pytest.skip(text(by["skip"] + by["not_applicable"]) or "nothing to judge")
+    if not by.get("pass") and not by.get("warn") and not by.get("review"):
+        pytest.skip(text(by.get("skip", []) + by.get("not_applicable", [])) or "nothing to judge")
+
+
+def _json_default(o: Any) -> Any:
+    if hasattr(o, "to_dict"):
+        return o.to_dict()
+    if hasattr(o, "item"):
+        return o.item()
+    if isinstance(o, (set, tuple)):
+        return list(o)
+    return str(o)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    outcome = yield
+    report = outcome.get_result()
+    if call.when == "call" and RESULT in item.stash:
+        # a plain attribute: pytest-xdist carries it to the controller; JUnit and the terminal never show it
+        report.conformance = item.stash[RESULT]
+
+
+class _Gatherer:
+    """Gathers the findings carried by the test reports (in this process, or from xdist workers)."""
+
+    def __init__(self, config: pytest.Config):
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, "conformance", None)
+        if not data:
+            return
+        fe = state(self.config)
+        fe.findings[data["case"]] = data["findings"]
+        if "entry" in data:
+            fe.entries[data["entry"]["index"]] = data["entry"]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not session.config.pluginmanager.has_plugin("conformance-gatherer"):
+        session.config.pluginmanager.register(_Gatherer(session.config), "conformance-gatherer")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    a = session.config.stash.get(ASSESSMENT_KEY, None)
-    if a is None or not a.ran:
+    config = session.config
+    if hasattr(config, "workerinput"):  # an xdist worker: its findings went to the controller on the reports
         return
-    results = a.finish()
-    tr = session.config.pluginmanager.get_plugin("terminalreporter")
+    fe = config.stash.get(STATE, None)
+    if fe is None or not fe.findings:
+        return
+    results = finish(fe)
+    tr = config.pluginmanager.get_plugin("terminalreporter")
     if tr is not None:
-        tr.write_line(f"conformance verdict: {results['verdict']}  (reports: {a.out_dir})")
+        tr.write_line(f"conformance verdict: {results['verdict']}  (reports: {fe.out_dir()})")
+
+
+def finish(fe: FrontEnd) -> dict[str, Any]:
+    """Build the Assessment from the findings gathered in this session and write results.json and report.html."""
+    from conformance.engine.assessment import Assessment, evidence_entry
+    from conformance.engine.run import _bare_view
+    from conformance.outdir import staged_output
+    from conformance.reports import write_reports
+
+    findings = [Finding(**f) for fs in fe.findings.values() for f in fs]
+    ran = set(fe.findings)
+    all_ids = {c.id for c in fe.cases}
+    partial_cases = ran != all_ids
+    entries = []
+    for it in fe.plan.package.evidence:
+        e = fe.entries.get(it.index)
+        if e is None:
+            e = evidence_entry(_bare_view(fe.plan.task(it)), it.sha256)
+            e.pop("status", None)
+            if it.error_en:
+                e["status"] = "error"
+        entries.append(e)
+    run_reqs = frozenset(r for c in fe.cases if c.id in ran for r in c.spec.requirements)
+    assessment = Assessment(package=fe.plan.package, profile=fe.plan.profile, findings=findings, entries=entries,
+                            started=fe.started, finished=dt.datetime.now(dt.UTC), today=fe.plan.today,
+                            selected_checks=fe.plan.selected_checks or (sorted({c.spec.name for c in fe.cases
+                                                                                if c.id in ran}) if partial_cases
+                                                                        else None),
+                            run_requirements=run_reqs if (partial_cases or fe.plan.selected_checks) else None)
+    results = assessment.to_dict()
+    waivers = fe.config.getoption("--waivers")
+    if waivers:
+        from conformance.waivers import apply_waivers, load_waivers
+
+        apply_waivers(results, load_waivers(waivers), fe.plan.today)
+    with staged_output(fe.out_dir(), fe.plan.package.root) as folder:
+        write_reports(results, folder, package_root=fe.plan.package.root, show_pii=fe.show_pii)
+    return results

@@ -1,11 +1,12 @@
-"""Reports layer: results.json (schema-validated) and a self-contained bilingual report.html.
+"""Reports layer: from a results document to files. Masks personal data unless asked for full values.
 
-    write_reports(results, out_dir, *, images, show_pii=False) -> {"results": path, "html": path}
+    write_reports(results, out_dir, package_root=..., show_pii=False) -> {"results", "html", "junit", "allure"}
     redact_results(results) -> masked deep copy
     annotate_screenshot(image, symbols, *, redact, ocr_boxes=None) -> PIL.Image
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -15,36 +16,69 @@ from .jsonreport import ResultsSchemaError, schema_errors, to_jsonable, validate
 from .redact import redact_results
 
 __all__ = ["write_reports", "redact_results", "annotate_screenshot", "render_html", "validate_results",
-           "schema_errors", "ResultsSchemaError", "ReportError"]
+           "schema_errors", "ResultsSchemaError", "ReportError", "prepare_results"]
+
+ALL_FORMATS = ("results", "html", "junit", "allure")
 
 
 class ReportError(OSError):
     """The report files could not be written (names the file and the problem)."""
 
 
-def write_reports(results: dict, out_dir: Path, package: Any = None, analyses: Any = None, *,
-                  images: dict[str, Any] | None = None, show_pii: bool = False) -> dict[str, Path]:
-    """Write out_dir/results.json (validated against specs/results.schema.json) and out_dir/report.html.
-
-    images: evidence file -> loaded screenshot (greyscale ndarray or PIL image). When None and a `package`
-    (with `.root`) is given, the screenshots are read from the package folder. `analyses` is accepted for the
-    plugin's call signature and not used. Unless show_pii, personal data is masked in both files and the
-    pictures' QR codes are made undecodable. Raises ResultsSchemaError when the document breaks the schema (a
-    bug in the suite) and ReportError when a file cannot be written.
-    """
-    out_dir = Path(out_dir)
+def prepare_results(results: dict[str, Any], *, show_pii: bool) -> dict[str, Any]:
+    """The document as written: JSON types only, masked unless show_pii, validated against the schema (a failure
+    is a suite bug: ResultsSchemaError)."""
     doc = to_jsonable(results)
     doc = doc if show_pii else redact_results(doc)
     doc["pii_masked"] = not show_pii
     validate_results(doc)
-    if images is None and package is not None and getattr(package, "root", None) is not None:
-        images = load_images(doc, Path(package.root))
-    html = render_html(doc, images or {}, redact=not show_pii)
-    paths = {"results": out_dir / "results.json", "html": out_dir / "report.html"}
+    return doc
+
+
+def write_reports(results: dict[str, Any], out_dir: Path, package: Any = None, analyses: Any = None, *,
+                  images: dict[str, Any] | None = None, show_pii: bool = False, package_root: Path | None = None,
+                  formats: tuple[str, ...] = ("results", "html")) -> dict[str, Path]:
+    """Write the chosen formats into out_dir: results.json (validated against specs/results.schema.json),
+    report.html, junit.xml, allure-results/. Screenshots come from `images` (file -> image) or are read from the
+    package folder (`package_root`, or `package.root`). Unless show_pii, personal data is masked in every file and
+    the pictures' QR codes are made undecodable. `analyses` is ignored (kept for older callers)."""
+    out_dir = Path(out_dir)
+    doc = prepare_results(results, show_pii=show_pii)
+    root = package_root or (Path(package.root) if getattr(package, "root", None) is not None else None)
+    if images is None and root is not None and ("html" in formats or "allure" in formats):
+        images = load_images(doc, root)
+    images = images or {}
+    paths: dict[str, Path] = {}
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        write_results_json(doc, paths["results"])
-        paths["html"].write_text(html, encoding="utf-8")
+        if "results" in formats:
+            paths["results"] = write_results_json(doc, out_dir / "results.json")
+        if "html" in formats:
+            paths["html"] = out_dir / "report.html"
+            paths["html"].write_text(render_html(doc, images, redact=not show_pii), encoding="utf-8")
+        if "junit" in formats:
+            from .junit import write_junit
+
+            paths["junit"] = write_junit(doc, out_dir / "junit.xml")
+        if "allure" in formats:
+            from .allure import write_allure
+
+            paths["allure"] = write_allure(doc, out_dir / "allure-results",
+                                           lambda i: _annotated_png(doc, images, i, redact=not show_pii))
     except OSError as exc:
         raise ReportError(f"cannot write the report in {out_dir}: {exc.strerror or exc}") from exc
     return paths
+
+
+def _annotated_png(doc: dict[str, Any], images: dict[str, Any], index: int, *, redact: bool) -> bytes | None:
+    from .html import ocr_boxes_of
+
+    entry = next((e for e in doc.get("evidence") or [] if e.get("index") == index), None)
+    if entry is None or images.get(entry.get("file")) is None:
+        return None
+    img = annotate_screenshot(images[entry["file"]], entry.get("symbols") or [], redact=redact,
+                              ocr_boxes=ocr_boxes_of(entry.get("screen_text")))
+    img.thumbnail((480, 1040))
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()

@@ -18,46 +18,9 @@ from .annotate import annotate_screenshot, to_pil
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 REPORT_IMAGE_WIDTH = 420
 
-STATUS_WORDS: dict[str, tuple[str, str]] = {
-    "pass": ("Đạt", "Pass"),
-    "fail": ("Không đạt", "Fail"),
-    "warn": ("Cảnh báo", "Warning"),
-    "not_applicable": ("Không áp dụng", "Not applicable"),
-    "skip": ("Bỏ qua", "Skipped"),
-    "review": ("Cần xem xét", "Needs review"),
-    "error": ("Lỗi đánh giá", "Error"),
-}
-STATUS_MEANING: dict[str, tuple[str, str]] = {
-    "pass": ("Bằng chứng cho thấy yêu cầu được đáp ứng.", "The evidence shows the requirement is met."),
-    "fail": ("Bằng chứng cho thấy yêu cầu không được đáp ứng.", "The evidence shows the requirement is not met."),
-    "warn": ("Có điểm đáng lưu ý nhưng không làm yêu cầu không đạt (thường với yêu cầu NÊN).",
-             "Something to note that does not fail the requirement (usually a SHOULD requirement)."),
-    "not_applicable": ("Yêu cầu không áp dụng cho ứng dụng hoặc dữ liệu này.",
-                       "The requirement does not apply to this app or data."),
-    "skip": ("Thiếu bằng chứng để đánh giá (ví dụ: không có ảnh chụp chế độ đầy đủ).",
-             "Not enough evidence to assess it (for example, no full-mode capture)."),
-    "review": ("Không thể tự động kết luận; người đánh giá cần xem xét.",
-               "Cannot be decided automatically; an assessor must review it."),
-    "error": ("Bằng chứng không dùng được hoặc phép kiểm tra gặp lỗi; chưa có kết luận.",
-              "The evidence was unusable or the check itself failed; no conclusion."),
-}
-VERDICT_WORDS: dict[str, tuple[str, str]] = {
-    "conformant": ("PHÙ HỢP", "CONFORMANT"),
-    "non-conformant": ("KHÔNG PHÙ HỢP", "NON-CONFORMANT"),
-    "incomplete": ("CHƯA ĐỦ CƠ SỞ KẾT LUẬN", "INCOMPLETE"),
-}
-VERDICT_MEANING: dict[str, tuple[str, str]] = {
-    "conformant": ("Mọi yêu cầu BẮT BUỘC đã được đánh giá và không có yêu cầu BẮT BUỘC nào không đạt.",
-                   "Every MUST requirement was assessed and none failed."),
-    "non-conformant": ("Ít nhất một yêu cầu BẮT BUỘC không đạt.", "At least one MUST requirement failed."),
-    "incomplete": ("Không có yêu cầu BẮT BUỘC nào không đạt, nhưng một số yêu cầu BẮT BUỘC chưa được đánh giá "
-                   "đầy đủ (bỏ qua, cần xem xét hoặc lỗi). Cần bổ sung bằng chứng hoặc xem xét thủ công.",
-                   "No MUST requirement failed, but some MUST requirements could not be fully assessed "
-                   "(skipped, needing review or in error). More evidence or a manual review is needed."),
-}
-LEVEL_WORDS = {"MUST": ("BẮT BUỘC", "MUST"), "SHOULD": ("NÊN", "SHOULD"), "MAY": ("CÓ THỂ", "MAY")}
-MODE_WORDS = {"default": ("mặc định (che)", "default (masked)"), "full": ("đầy đủ", "full")}
-KIND_WORDS = {"screenshot": ("ảnh chụp màn hình", "screenshot"), "payload": ("nội dung mã (văn bản)", "payload text")}
+from conformance.words import (  # noqa: E402  (one table of words for every layer)
+    KIND_WORDS, LEVEL_WORDS, MODE_WORDS, STATUS_MEANING, STATUS_WORDS, VERDICT_MEANING, VERDICT_WORDS)
+
 PAYLOAD_FIELDS = ["SoGiayTo", "HoTen", "NgaySinh", "LoaiDinhDanh", "QID", "EXT"]
 EXT_ITEMS = [("QID người khai hộ", "proxy QID"), ("Giới tính", "gender"), ("Mã thẻ BHYT", "BHYT number"),
              ("Số điện thoại", "phone"), ("Chữ ký điện tử", "signature")]
@@ -280,14 +243,20 @@ def build_view(results: dict, images: dict[str, Any], *, redact: bool) -> dict[s
     counts: dict[str, int] = {s: 0 for s in STATUS_WORDS}
     for r in reqs:
         counts[r.get("status", "error")] = counts.get(r.get("status", "error"), 0) + 1
-    by_ev: dict[str, list[dict]] = {}
+    # findings belong to an evidence item by its index (files can repeat across items); package-level findings that
+    # name a file go to the first item of that file
+    by_ev: dict[int, list[dict]] = {}
     others: list[dict] = []
-    files = {e.get("file") for e in results.get("evidence") or [] if isinstance(e, dict)}
+    first_of_file: dict[Any, int] = {}
+    for e in results.get("evidence") or []:
+        if isinstance(e, dict) and isinstance(e.get("index"), int):
+            first_of_file.setdefault(e.get("file"), e["index"])
     for r in reqs:
         for f in r.get("findings") or []:
             item = {"req": r, "f": f}
-            if f.get("evidence") in files:
-                by_ev.setdefault(f["evidence"], []).append(item)
+            idx = f.get("item") if isinstance(f.get("item"), int) else first_of_file.get(f.get("evidence"))
+            if idx is not None:
+                by_ev.setdefault(idx, []).append(item)
             else:
                 others.append(item)
     evidence = []
@@ -300,7 +269,7 @@ def build_view(results: dict, images: dict[str, Any], *, redact: bool) -> dict[s
         if img is not None:
             try:
                 img_uri = _image_uri(img, syms, redact, ocr_boxes_of(e.get("screen_text")),
-                                     read_regions(by_ev.get(e.get("file"), [])))
+                                     read_regions(by_ev.get(e.get("index"), [])))
             except Exception as exc:  # a broken picture must not lose the whole report
                 img_error = f"{type(exc).__name__}: {exc}"
         st = e.get("screen_text") if isinstance(e.get("screen_text"), dict) else None
@@ -315,7 +284,7 @@ def build_view(results: dict, images: dict[str, Any], *, redact: bool) -> dict[s
             "e": e, "symbols": [{"s": s, "rows": symbol_rows(s)} for s in syms], "image": img_uri,
             "image_error": img_error, "payload_fields": payload_fields(e.get("payload")),
             "ocr_lines": ocr_lines, "ocr_error": (st or {}).get("error"), "ocr_error_vi": (st or {}).get("error_vi"),
-            "findings": by_ev.get(e.get("file"), []),
+            "findings": by_ev.get(e.get("index"), []),
             "ocr_boxes_known": ocr_boxes_of(e.get("screen_text")) is not None,
         })
     settings = (results.get("profile") or {}).get("settings") or {}

@@ -6,7 +6,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "specs" / "results.schema.json"
+from conformance.specs import SPECS_DIR
+
+SCHEMA_PATH = SPECS_DIR / "results.schema.json"
 
 
 class ResultsSchemaError(ValueError):
