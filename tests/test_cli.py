@@ -117,7 +117,9 @@ def test_pytest_entry_point_selects_by_requirement_id(tmp_path):
     assert "2 failed" in p.stdout and "deselected" in p.stdout
     res = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert {r["id"]: r["status"] for r in res["requirements"]}["PAYLOAD-005"] == "fail"
-    assert res["summary"]["checks_selected"] is None
+    # a -k selection is a partial run, labelled as one: other requirements are not_run, not "skip"
+    assert res["verdict"] == "partial" and res["summary"]["checks_selected"] == ["payload_identification_type"]
+    assert {r["status"] for r in res["requirements"] if r["id"] != "PAYLOAD-005"} == {"not_run"}
 
 
 def test_demo_live_http_conformant_and_defect(tmp_path):

@@ -21,14 +21,17 @@ from conformance.capture.live import capture, load_capture_log
 from conformance.capture.netguard import find_pii, host_allowed, mask_pii, pii_values
 from conformance.capture.package import load_package
 from conformance.checks import display_live, privacy
-from conformance.checks.registry import run_check
-from conformance.context import build_contexts
+from conformance.engine import assess
+from conformance.engine.judge import status_of
 from conformance.specs import load_profile
 
 TOKEN = "fault-token-123"
 SUBJECT = {"id": "s1", "so_giay_to": "079201004512", "ho_ten": "Trần Thị Bích Ngọc", "ngay_sinh": "1992-07-25",
            "loai_dinh_danh": 0, "qid": "163000111222333444", "ext": {"gender": 2, "phone": "0912345678"}}
 API = "/assessment/v1"
+
+LIVE_CHECKS = ["live_display_document_number", "live_display_date_of_birth", "live_toggle_quick",
+               "live_masked_mode_first", "live_data_handling"]
 
 
 def _png() -> bytes:
@@ -131,13 +134,9 @@ def config(base_url: str, **live) -> dict:
 
 def assess_live(pkg_dir: Path) -> dict[str, list]:
     """Run this module's live checks (package scope) on a package written by capture()."""
-    pkg = load_package(pkg_dir)
-    ctx = build_contexts(pkg, load_profile())
     out: dict[str, list] = {}
-    for fn in (display_live.live_display_document_number, display_live.live_display_date_of_birth,
-               display_live.live_toggle_quick, display_live.live_masked_mode_first, privacy.live_data_handling):
-        for f in run_check(fn.check_spec, ctx):
-            out.setdefault(f.requirement, []).append(f)
+    for f in assess(pkg_dir, checks=LIVE_CHECKS, workers=1).findings:
+        out.setdefault(f.requirement, []).append(f)
     return out
 
 
@@ -298,13 +297,14 @@ def test_find_and_mask_pii_in_urls():
 
 
 # -- DISPLAY judges --------------------------------------------------------------------------------------------------
+SEEN = {"pass": "met", "fail": "not_met"}  # what the judges report; DISPLAY-001/002 are MUST: not met = fail
 
 @pytest.mark.parametrize("text,mode,status", [
     ("******004512", "default", "pass"), ("Số CCCD: ******004512", "default", "pass"),
     ("079201004512", "full", "pass"), ("079201004512", "default", "fail"), ("*****1004512", "default", "fail"),
     ("******004512", "full", "fail"), ("0792 0100 4512", "full", "pass")])
 def test_judge_document_number(text, mode, status):
-    assert display_live.judge_document_number(text, "079201004512", mode)["status"] == status
+    assert display_live.judge_document_number(text, "079201004512", mode)["seen"] == SEEN[status]
 
 
 @pytest.mark.parametrize("text,mode,status", [
@@ -314,7 +314,7 @@ def test_judge_document_number(text, mode, status):
     ("25/07/1992", "full", "pass"), ("1992-07-25", "full", "pass"), ("25/7/1992", "full", "pass"),
     ("07/25/1992", "full", "fail"), ("**/**/1992", "full", "fail"), ("26/07/1992", "full", "fail")])
 def test_judge_date_of_birth(text, mode, status):
-    assert display_live.judge_date_of_birth(text, "1992-07-25", mode)["status"] == status
+    assert display_live.judge_date_of_birth(text, "1992-07-25", mode)["seen"] == SEEN[status]
 
 
 @settings(max_examples=60, deadline=None)
@@ -324,9 +324,9 @@ def test_judge_date_any_layout(date, layout):
     if date.year < 1000:
         return
     y, m, d = iso.split("-")
-    assert display_live.judge_date_of_birth(layout.format(y=y, m=m, d=d), iso, "full")["status"] == "pass"
-    assert display_live.judge_date_of_birth(layout.format(y=y, m="**", d="**"), iso, "default")["status"] == "pass"
-    assert display_live.judge_date_of_birth(layout.format(y=y, m=m, d=d), iso, "default")["status"] == "fail"
+    assert display_live.judge_date_of_birth(layout.format(y=y, m=m, d=d), iso, "full")["seen"] == "met"
+    assert display_live.judge_date_of_birth(layout.format(y=y, m="**", d="**"), iso, "default")["seen"] == "met"
+    assert display_live.judge_date_of_birth(layout.format(y=y, m=m, d=d), iso, "default")["seen"] == "not_met"
 
 
 # -- PRIV judges on recorded logs (no network) ---------------------------------------------------------------------
@@ -340,23 +340,23 @@ def _log(**kw):
 def test_priv_transport_plain_http_off_loopback_warns():
     e = {"method": "GET", "url": "http://app.example.vn/api/s1", "status": 200, "personal_data": ["so_giay_to"],
          "headers": {"cache-control": "no-store"}}
-    assert privacy.judge_transport(_log(exchanges=[e])).status == "warn"
-    assert privacy.judge_transport(_log(exchanges=[{**e, "url": "https://app.example.vn/api/s1"}])).status == "pass"
-    assert privacy.judge_transport(_log(exchanges=[{**e, "url": "http://127.0.0.1:5/api/s1"}])).status == "pass"
+    assert status_of(privacy.judge_transport(_log(exchanges=[e]))) == "warn"
+    assert status_of(privacy.judge_transport(_log(exchanges=[{**e, "url": "https://app.example.vn/api/s1"}]))) == "pass"
+    assert status_of(privacy.judge_transport(_log(exchanges=[{**e, "url": "http://127.0.0.1:5/api/s1"}]))) == "pass"
     f = privacy.judge_no_store(_log(network=[{**e, "headers": {"cache-control": "private, max-age=600"}}]))
-    assert f.status == "warn" and f.measured["exchanges"][0]["header"] == "Cache-Control: private, max-age=600"
+    assert status_of(f) == "warn" and f.measured["exchanges"][0]["header"] == "Cache-Control: private, max-age=600"
 
 
 def test_priv_malformed_and_auth_judges():
     ex = [{"method": "GET", "url": "u", "status": 500}]
     bad = _log(exchanges=ex, probes=[{"kind": "malformed_id", "id": "s1'--", "exchange": 0, "status": 500,
                                       "traceback": ["Traceback (most recent call last)"], "personal_data": []}])
-    assert privacy.judge_malformed(bad).status == "warn"
-    assert privacy.judge_malformed(_log()).status == "skip"
+    assert status_of(privacy.judge_malformed(bad)) == "warn"
+    assert status_of(privacy.judge_malformed(_log())) == "skip"
     ok = _log(probes=[{"kind": "no_token", "status": 403, "refused": True}])
-    assert privacy.judge_auth(ok).status == "pass"
-    assert privacy.judge_auth(_log(exchanges=ex, probes=[{"kind": "no_token", "status": 200, "refused": False,
-                                                          "exchange": 0}])).status == "warn"
+    assert status_of(privacy.judge_auth(ok)) == "pass"
+    assert status_of(privacy.judge_auth(_log(exchanges=ex, probes=[{"kind": "no_token", "status": 200, "refused": False,
+                                                          "exchange": 0}]))) == "warn"
 
 
 def test_checks_without_live_capture(tmp_path):

@@ -11,14 +11,15 @@ import pytest
 
 from conformance.capture.live import capture
 from conformance.capture.package import load_package
-from conformance.checks import display_live, privacy
-from conformance.checks.registry import run_check
-from conformance.context import build_contexts
+from conformance.engine import assess
 from conformance.refapp.launch import RefAppProcess
 from conformance.specs import load_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "live-" + os.urandom(6).hex()
+
+LIVE_CHECKS = ["live_display_document_number", "live_display_date_of_birth", "live_toggle_quick",
+               "live_masked_mode_first", "live_data_handling"]
 
 
 def RefApp(defects: list[str]) -> RefAppProcess:
@@ -47,16 +48,13 @@ def capture_refapp(tmp_path: Path, adapter: str, defects: list[str], subjects=("
 
 def judge(pkg_dir: Path) -> dict[str, dict]:
     """{requirement: {"statuses": set, "priv": {check: status}}} from the live checks."""
-    ctx = build_contexts(load_package(pkg_dir), load_profile())
     out: dict[str, dict] = {}
-    for fn in (display_live.live_display_document_number, display_live.live_display_date_of_birth,
-               display_live.live_toggle_quick, display_live.live_masked_mode_first, privacy.live_data_handling):
-        for f in run_check(fn.check_spec, ctx):
-            slot = out.setdefault(f.requirement, {"statuses": set(), "priv": {}, "findings": []})
-            slot["statuses"].add(f.status)
-            slot["findings"].append(f)
-            if f.requirement == "PRIV-001":
-                slot["priv"][f.measured.get("check")] = f.status
+    for f in assess(pkg_dir, checks=LIVE_CHECKS, workers=1).findings:
+        slot = out.setdefault(f.requirement, {"statuses": set(), "priv": {}, "findings": []})
+        slot["statuses"].add(f.status)
+        slot["findings"].append(f)
+        if f.requirement == "PRIV-001":
+            slot["priv"][f.measured.get("check")] = f.status
     return out
 
 

@@ -85,7 +85,7 @@ def finding(req, status, en, vi, evidence, **kw):
 
 
 def make_results(verdict: str = "non-conformant") -> tuple[dict, dict]:
-    """A realistic results.json document (as conformance.results would build it) and its screenshots."""
+    """A realistic results.json document (as conformance.engine.assessment would build it) and its screenshots."""
     shot_default, info_d = phone_screenshot(PAYLOAD_S1_MASKED, name="Nguyễn Lê Khánh Hà", doc="******029317",
                                             dob="**/**/1987")
     shot_full, info_f = phone_screenshot(PAYLOAD_S1, name="Nguyễn Lê Khánh Hà", doc="001093029317", dob="18/01/1987")

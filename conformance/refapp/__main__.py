@@ -29,8 +29,6 @@ def main(argv: list[str] | None = None) -> int:
                     help="inject a defect (repeatable, or comma-separated): " + ", ".join(DEFECTS))
     ap.add_argument("--mask-payload", action="store_true",
                     help="encode the masked payload in default mode (default: the full payload)")
-    ap.add_argument("--fallback-records", action="store_true",
-                    help="use the built-in fictitious records instead of fixtures.synth.people")
     ap.add_argument("--verbose", action="store_true", help="log every request to stderr")
     a = ap.parse_args(argv)
 
@@ -41,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     defects = [d.strip() for item in a.defect for d in item.split(",") if d.strip()]
     try:
         cfg = RefAppConfig(token=a.token, defects=frozenset(defects), mask_payload=a.mask_payload,
-                           records=load_records(use_synth=not a.fallback_records))
+                           records=load_records())
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

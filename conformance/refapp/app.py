@@ -1,4 +1,5 @@
-"""The reference candidate: a small real Flask app implementing the live-candidate contract (notes/live.md).
+"""The reference candidate: a small real Flask app implementing the live-candidate contract (the assessment
+interface of specs/assessment-api.openapi.yaml and a phone web page).
 
 Conformant by default; each `--defect` switch really changes what the interface and the page do.
 """
