@@ -208,6 +208,26 @@ def test_a_screen_that_never_stops_moving_is_bounded(tmp_path):
     assert judge_first_mode(tl)["frame"] is None  # no code anywhere
 
 
+def test_display_rotation_of_the_container_is_applied(tmp_path):
+    """A phone MOV/MP4 may store landscape frames with a display matrix saying "turn 90 degrees clockwise"."""
+    import struct
+
+    img = np.zeros((32, 64, 3), np.uint8)
+    img[:, :16] = 255  # a white band on the left of the stored frame
+    path = encode(tmp_path / "stored.mp4", [img] * 3, fps=10)
+    data = bytearray(path.read_bytes())
+    at = data.index(b"tkhd") + 4 + 40  # the track header's 3x3 matrix (ISO/IEC 14496-12 8.3.2)
+    data[at:at + 16] = b"".join(struct.pack(">i", v * 65536) for v in (0, 1, 0, -1))
+    (tmp_path / "rotated.mp4").write_bytes(bytes(data))
+    src = open_recording(tmp_path / "rotated.mp4")
+    fr = next(iter(src.frames()))
+    src.close()
+    assert fr.rotation == 270  # counter-clockwise degrees: 90 clockwise
+    g = fr.gray()
+    assert g.shape == (64, 32) and g[:12].min() > 200 and g[20:].max() < 60  # the band is now at the top
+    assert fr.small_gray(240).shape == (64, 32)
+
+
 # ----------------------------------------------------------------------------------------------- bad recordings
 def _bad(tl: Timeline, name: str, code: str) -> None:
     assert not tl.ok and tl.error_code == code, (tl.error_code, tl.error)
