@@ -77,6 +77,7 @@ def test_recording_is_judged_as_its_sidecar_says(name):
     assert len(tl.frames) <= tl.frames_decoded
     assert all(a.index < b.index and a.time < b.time for a, b in zip(tl.frames, tl.frames[1:]))
     assert tl.frames[-1].end_index == tl.frames_decoded - 1  # the last frame belongs to the last look
+    assert tl.frames[-1].analysed_index == tl.frames_decoded - 1  # and is the one read for it
     json.dumps(tl.to_dict())
     json.dumps(judge_all(tl, side.get("tap_at_seconds")))
 

@@ -338,7 +338,7 @@ class _Analyser:
             self._bisect(look.info.mode)
         for lk in self.buffer:
             if lk.info.status == "pending":
-                lk.info.status, lk.info.note = "skipped", "short look between two analysed looks of one mode"
+                lk.info.status, lk.info.note = "skipped", "short look between two analysed looks, not needed"
                 self.tl.skipped += 1
         self.buffer = []
         self.prev_anchor = look
