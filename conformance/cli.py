@@ -93,7 +93,7 @@ def load_inputs(ns: argparse.Namespace) -> tuple[Any, Any] | int:
         if ns.out:
             check_out(Path(ns.out), plan.package.root)
     except SpecError as exc:
-        err(f"{exc.file}: {exc.json_path}: {exc.message}", f"{exc.file}: {exc.json_path}: {exc.message}")
+        err(f"{exc.file}: {exc.json_path}: {exc.message}", f"{exc.file}: {exc.json_path}: {exc.message_vi}")
         return EXIT_UNUSABLE
     except PackageError as exc:
         err(f"{exc.file}: {exc.json_path}: {exc.message_en}", f"{exc.file}: {exc.json_path}: {exc.message_vi}")

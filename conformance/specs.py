@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,9 @@ DEFAULT_PROFILE = SPECS_DIR / "profile.default.yaml"
 class SpecError(Exception):
     """A spec or profile data file is unusable. Carries the file and the JSON path of the problem."""
 
-    def __init__(self, file: str, json_path: str, message: str):
+    def __init__(self, file: str, json_path: str, message: str, message_vi: str | None = None):
         self.file, self.json_path, self.message = file, json_path, message
+        self.message_vi = message_vi or f"tệp không dùng được ({message})"
         super().__init__(f"{file}: {json_path}: {message}")
 
 
@@ -30,7 +31,7 @@ def json_path_of(error: jsonschema.ValidationError) -> str:
     return path
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema(name: str) -> dict[str, Any]:
     return json.loads((SPECS_DIR / name).read_text(encoding="utf-8"))
 
@@ -40,12 +41,33 @@ def validate(document: Any, schema_name: str, file: str) -> None:
     errors = sorted(validator.iter_errors(document), key=lambda e: (len(list(e.absolute_path)), str(e.absolute_path)))
     if errors:
         e = errors[0]
-        raise SpecError(file, json_path_of(e), e.message)
+        raise SpecError(file, json_path_of(e), e.message, f"không đúng lược đồ {schema_name}: {e.message}")
+
+
+MAX_DEPTH = 64  # no document of the suite nests deeper; a deeper one is refused before any schema check
 
 
 class _Loader(yaml.SafeLoader):
-    """YAML without implicit timestamps: dates stay strings, checked by the schemas (a bad date is then a clear
-    schema error with its JSON path, not a parser crash)."""
+    """YAML for files a user or vendor writes (profiles, waivers, campaigns): no implicit timestamps (dates stay
+    strings, checked by the schemas), no aliases (a few hundred bytes of aliases can expand to gigabytes), and a key
+    given twice in one mapping is an error, not a silent overwrite."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.events.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in this file",
+                                              event.start_mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"key {key!r} is given twice in one mapping",
+                                                        key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -54,17 +76,68 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"key {k!r} is given twice in one object")
+        out[k] = v
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def check_plain_data(doc: Any, file: str) -> None:
+    """Refuse documents nested deeper than MAX_DEPTH and numbers that are not finite (.nan, .inf), naming the JSON
+    path; iterative, so a hostile document cannot exhaust the stack."""
+    import math
+
+    stack: list[tuple[Any, str, int]] = [(doc, "$", 0)]
+    while stack:
+        node, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise SpecError(file, path, f"nested deeper than {MAX_DEPTH} levels", f"lồng sâu quá {MAX_DEPTH} cấp")
+        if isinstance(node, float) and not math.isfinite(node):
+            raise SpecError(file, path, f"{node} is not a finite number", f"{node} không phải số hữu hạn")
+        if isinstance(node, dict):
+            stack.extend((v, f"{path}.{k}", depth + 1) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(node))
+
+
+def parse_json_text(text: str, file: str) -> Any:
+    """JSON from an untrusted file: duplicate keys, NaN/Infinity and hostile nesting are errors naming the file."""
+    try:
+        doc = json.loads(text, object_pairs_hook=_json_pairs, parse_constant=_no_constant)
+    except RecursionError:
+        raise SpecError(file, "$", f"nested deeper than {MAX_DEPTH} levels", f"lồng sâu quá {MAX_DEPTH} cấp") from None
+    except ValueError as exc:
+        raise SpecError(file, "$", f"not valid JSON: {exc}", f"không phải JSON hợp lệ: {exc}") from None
+    check_plain_data(doc, file)
+    return doc
+
+
 def _read_yaml_or_json(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise SpecError(str(path), "$", f"cannot read file: {exc.strerror or exc}") from None
+        raise SpecError(str(path), "$", f"cannot read file: {exc.strerror or exc}",
+                        f"không đọc được tệp: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
-        raise SpecError(str(path), "$", "file is not UTF-8 text") from None
+        raise SpecError(str(path), "$", "file is not UTF-8 text", "tệp không phải văn bản UTF-8") from None
+    if path.suffix == ".json":
+        return parse_json_text(text, str(path))
     try:
-        return json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_Loader)  # noqa: S506
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise SpecError(str(path), "$", f"not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}") from None
+        doc = yaml.load(text, Loader=_Loader)
+    except RecursionError:
+        raise SpecError(str(path), "$", f"nested deeper than {MAX_DEPTH} levels",
+                        f"lồng sâu quá {MAX_DEPTH} cấp") from None
+    except yaml.YAMLError as exc:
+        raise SpecError(str(path), "$", f"not valid YAML: {exc}", f"không phải YAML hợp lệ: {exc}") from None
+    check_plain_data(doc, str(path))
+    return doc
 
 
 @lru_cache(maxsize=1)

@@ -33,4 +33,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
   echo "$want" > "$stamp"
 fi
+# The suite itself, editable: the `vnqr-conformance` console script and the pytest plugin entry point.
+if [ ! -x .venv/bin/vnqr-conformance ]; then
+  echo "setup: installing the suite (pip install -e .)"
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
+fi
 echo "setup: ready (.venv/bin/python, $(tesseract --version 2>&1 | head -1), $(chromium --version 2>/dev/null || echo 'no chromium'))"

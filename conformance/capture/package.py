@@ -7,13 +7,12 @@ the package is still assessed.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.specs import SpecError, validate
+from conformance.specs import SpecError, parse_json_text, validate
 
 MANIFEST = "candidate.json"
 MAX_MANIFEST_BYTES = 5_000_000
@@ -109,13 +108,15 @@ def load_package(path: str | Path) -> Package:
     if len(raw) > MAX_MANIFEST_BYTES:
         raise PackageError("candidate.json is larger than 5 MB", "candidate.json lớn hơn 5 MB", shown)
     try:
-        manifest = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise PackageError("candidate.json is not UTF-8 text", "candidate.json không phải văn bản UTF-8", shown) from None
-    except json.JSONDecodeError as exc:
-        raise PackageError(f"candidate.json is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                           f"candidate.json không phải JSON hợp lệ: {exc.msg} tại dòng {exc.lineno} cột {exc.colno}",
-                           shown) from None
+    try:  # duplicate keys, NaN/Infinity and hostile nesting are errors too (conformance/specs.py)
+        manifest = parse_json_text(text, shown)
+    except SpecError as exc:
+        raise PackageError(f"candidate.json: {exc.json_path}: {exc.message}",
+                           f"candidate.json: {exc.json_path}: {exc.message_vi}",
+                           shown, exc.json_path) from None
     try:
         validate(manifest, "candidate.schema.json", shown)
     except SpecError as exc:
