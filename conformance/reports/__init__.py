@@ -12,7 +12,7 @@ from typing import Any
 from .annotate import annotate_screenshot
 from .html import load_images, render_html
 from .jsonreport import ResultsSchemaError, schema_errors, to_jsonable, validate_results, write_results_json
-from .redact import redact_results
+from .redact import build_redactor, redact_results
 
 __all__ = ["write_reports", "redact_results", "annotate_screenshot", "render_html", "validate_results",
            "schema_errors", "ResultsSchemaError", "ReportError"]
@@ -33,13 +33,20 @@ def write_reports(results: dict, out_dir: Path, package: Any = None, analyses: A
     bug in the suite) and ReportError when a file cannot be written.
     """
     out_dir = Path(out_dir)
-    doc = to_jsonable(results)
-    doc = doc if show_pii else redact_results(doc)
+    raw = to_jsonable(results)
+    if images is None and package is not None and getattr(package, "root", None) is not None:
+        images = load_images(raw, Path(package.root))  # read under the real file names, before masking
+    images = dict(images or {})
+    if show_pii:
+        doc = raw
+    else:
+        red = build_redactor(raw)
+        doc = red.walk(raw)
+        # the masked document names evidence by masked file names: the pictures follow
+        images = {red.mask_filename(k): v for k, v in images.items()}
     doc["pii_masked"] = not show_pii
     validate_results(doc)
-    if images is None and package is not None and getattr(package, "root", None) is not None:
-        images = load_images(doc, Path(package.root))
-    html = render_html(doc, images or {}, redact=not show_pii)
+    html = render_html(doc, images, redact=not show_pii)
     paths = {"results": out_dir / "results.json", "html": out_dir / "report.html"}
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
