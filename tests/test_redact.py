@@ -582,7 +582,7 @@ def test_the_scanner_finds_everything_in_an_unmasked_run(e2e):
     decodes, so an empty scan of the masked run means something."""
     out = e2e["root"] / "out-pii"
     _assess(e2e["root"] / "pkg", out, show_pii=True)
-    leaks = scan_tree(out, e2e["secrets"])
+    leaks = scan_tree(out, e2e["secrets"], rotations=(0,))
     labels = {lab for hits in leaks.values() for lab, _ in hits}
     assert {"s1.so_giay_to", "s1.ho_ten", "s1.ngay_sinh", "s1.phone", "s1.qid", "s2.proxy_qid", "s2.ho_ten",
             "s2.phone", "s2.ngay_sinh", "other.ho_ten", "other.so_giay_to"} <= labels

@@ -323,9 +323,9 @@ def _keep_decisions(view: _View, a: int, b: int, dec: list[int], keep: int) -> N
 
 
 # -- value patterns ---------------------------------------------------------------------------------------------
-_SEP_V = r"[\s._/\-+·,()\[\]'\"]{0,3}"  # between the digits of a known value
 _SEP_N = r"[\s._\-+,/·'\"]"  # between the words of a known name
-_LOOK = {"0": "[0o]", "1": "[1il|]", "5": "[5s]", "8": "[8b]"}
+_SEP_CHARS = frozenset(" \t\n\r\u00a0\u2009\u202f._/-+·,()[]'\"")  # between the digits of a known number
+_LOOK = str.maketrans({"o": "0", "l": "1", "i": "1", "s": "5", "b": "8"})  # OCR look-alikes
 _MONTHS = ["jan(?:uary)?", "feb(?:ruary)?", "mar(?:ch)?", "apr(?:il)?", "may", "june?", "july?", "aug(?:ust)?",
            "sep(?:t(?:ember)?)?", "oct(?:ober)?", "nov(?:ember)?", "dec(?:ember)?"]
 # place names and UI phrases that are also name-shaped (never masked as parts of a name on their own)
@@ -339,14 +339,41 @@ _NOT_NAME_PARTS = frozenset({
 })
 
 
-def _digit_pattern(digits: str, look_alike: bool = True) -> str:
-    parts = []
-    for c in digits:
-        if c.isdigit():
-            parts.append(_LOOK.get(c, c) if look_alike else c)
-        else:
-            parts.append(re.escape(c.lower()))
-    return _SEP_V.join(parts)
+class _Skeleton:
+    """The letters and digits of a folded view, in order, with where each sits; a known number is found in it
+    with str.find, then accepted when only separators (at most 3 characters) stand between its characters."""
+
+    def __init__(self, t: str):
+        self.pos = [i for i, c in enumerate(t) if c.isalnum()]
+        self.plain = "".join(t[i] for i in self.pos)
+        self.look = self.plain.translate(_LOOK)
+        self.t = t
+        n = len(self.pos)
+        # joined[j]: skeleton characters j-1 and j are written together (only separators between them)
+        self.joined = [False] * n
+        for j in range(1, n):
+            a, b = self.pos[j - 1], self.pos[j]
+            gap = t[a + 1:b]
+            self.joined[j] = len(gap) <= 3 and all(c in _SEP_CHARS for c in gap)
+
+    def find(self, v: str, how: str) -> list[tuple[int, int]]:
+        out = []
+        hay = self.look if how == "full" and v.isdigit() else self.plain
+        k = hay.find(v)
+        n = len(v)
+        while k >= 0:
+            ok = all(self.joined[j] for j in range(k + 1, k + n))
+            if ok and how == "full" and v.isdigit():
+                real = sum(self.plain[j].isdigit() for j in range(k, k + n))
+                ok = real >= n - 2 and self.plain[k].isdigit() or real == n
+            if ok and how in ("suffix", "prefix"):  # a piece of a number: not glued to more digits
+                before = k > 0 and self.joined[k] and self.plain[k - 1].isdigit()
+                after = k + n < len(self.plain) and self.joined[k + n] and self.plain[k + n].isdigit()
+                ok = not before and not after
+            if ok:
+                out.append((self.pos[k], self.pos[k + n - 1] + 1))
+            k = hay.find(v, k + 1)
+        return out
 
 
 def _date_patterns(y: int, m: int, d: int) -> list[str]:
@@ -408,13 +435,6 @@ def _name_patterns(words: list[str], *, parts: bool = True) -> list[str]:
                     continue
                 out.append((_SEP_N + "+").join(map(re.escape, sub)))
     return out
-
-
-def _alternation(pats: Iterable[str]) -> re.Pattern[str] | None:
-    pats = sorted(set(p for p in pats if p), key=len, reverse=True)
-    if not pats:
-        return None
-    return re.compile("(?:" + "|".join(pats) + ")")
 
 
 # -- pattern pass ------------------------------------------------------------------------------------------------
@@ -541,31 +561,46 @@ class Redactor:
             self._compiled = None
 
     def _patterns(self) -> tuple:
+        """(numbers to look for in the skeleton, [(words, regex)] per name, [(year, regex)] per date)."""
         if self._compiled is None:
-            ids, parts, prefixes = [], [], []
+            nums: list[tuple[str, str, int]] = []  # (value, how: full|lookalike|suffix|prefix, keep)
             for v in self._ids:
-                ids.append(_digit_pattern(v))
-                digits = re.sub(r"\D", "", v)
+                nums.append((v, "full", KEEP_LAST))
                 if v.isdigit() and v.startswith("0") and len(v) == 10:  # phone: +84 / 84 forms
-                    ids.append(r"\+?\s*84" + _SEP_V + _digit_pattern(v[1:]))
-                if v.isdigit() and len(digits) >= 8:  # what an app's own masking leaves visible
-                    for k in range(5, len(v)):
-                        parts.append(r"(?<![0-9])" + _digit_pattern(v[-k:], False) + r"(?![0-9])")
-                    for k in range(6, len(v)):
-                        prefixes.append(r"(?<![0-9])" + _digit_pattern(v[:k], False) + r"(?![0-9])")
-            dates = [p for ymd in self._dates for p in _date_patterns(*ymd)]
-            names = [p for w in self._names for p in _name_patterns(list(w))]
-            idre = _alternation(ids)
-            self._compiled = (
-                idre,
-                _alternation(parts),
-                _alternation(prefixes),
-                re.compile(r"(?<![0-9])(?:" + "|".join(sorted(set(dates), key=len, reverse=True)) + r")(?![0-9])")
-                if dates else None,
-                re.compile(r"(?<![a-z\ufffd])(?:" + "|".join(sorted(set(names), key=len, reverse=True))
-                           + r")(?![a-z\ufffd])") if names else None,
-            )
+                    nums.append(("84" + v[1:], "full", KEEP_LAST))
+                if v.isdigit() and len(v) >= 8:  # what an app's own masking leaves visible
+                    nums += [(v[-k:], "suffix", KEEP_LAST) for k in range(5, len(v))]
+                    nums += [(v[:k], "prefix", 0) for k in range(6, len(v))]
+            names = []
+            for words in self._names:
+                pats = _name_patterns(list(words))
+                rx = re.compile(r"(?<![a-z\ufffd])(?:" + "|".join(sorted(set(pats), key=len, reverse=True))
+                                + r")(?![a-z\ufffd])")
+                names.append((words, rx))
+            dates = []
+            for ymd in self._dates:
+                pats = _date_patterns(*ymd)
+                dates.append((f"{ymd[0] % 100:02d}", re.compile(
+                    r"(?<![0-9])(?:" + "|".join(sorted(set(pats), key=len, reverse=True)) + r")(?![0-9])")))
+            self._compiled = (sorted(set(nums), key=lambda x: -len(x[0])), names, dates)
         return self._compiled
+
+    def _value_pass(self, view: "_View", t: str, dec: list[int]) -> None:
+        """Mask every known value in every written form."""
+        nums, names, dates = self._patterns()
+        if nums and any(c.isdigit() for c in t):
+            sk = _Skeleton(t)
+            for v, how, keep in nums:
+                for a, b in sk.find(v, how):
+                    _keep_decisions(view, a, b, dec, keep)
+        for ymd_tail, rx in dates:
+            if ymd_tail in t:
+                for m in rx.finditer(t):
+                    _date_decisions(view, m.start(), m.end(), dec)
+        for words, rx in names:
+            if sum(w in t for w in words) >= min(2, len(words)):
+                for m in rx.finditer(t):
+                    _name_decisions(view, m.start(), m.end(), dec)
 
     # -- core -------------------------------------------------------------------------------------------------
     def _decide(self, s: str, *, personal: bool = False, field: str | None = None, learn: bool = False,
@@ -595,23 +630,9 @@ class Redactor:
             _keep_decisions(view, 0, n, dec, 0)
             return view.render(dec)
 
-        # 1. known values in every form
-        idre, partre, prefre, datere, namere = self._patterns()
-        if idre is not None:
-            for m in idre.finditer(t):
-                _keep_decisions(view, m.start(), m.end(), dec, KEEP_LAST)
-        if partre is not None:  # the end of a known number (an app hid the start)
-            for m in partre.finditer(t):
-                _keep_decisions(view, m.start(), m.end(), dec, KEEP_LAST)
-        if prefre is not None:  # the start of a known number (an app hid the end): nothing kept
-            for m in prefre.finditer(t):
-                _keep_decisions(view, m.start(), m.end(), dec, 0)
-        if datere is not None:
-            for m in datere.finditer(t):
-                _date_decisions(view, m.start(), m.end(), dec)
-        if namere is not None:
-            for m in namere.finditer(t):
-                _name_decisions(view, m.start(), m.end(), dec)
+        # 1. known values in every form (not while learning: what is learned is masked afterwards)
+        if not learn:
+            self._value_pass(view, t, dec)
 
         # 2. encoded blobs: judged by their decoded content, masked whole when it holds personal data
         if depth < 2:
@@ -754,8 +775,8 @@ class Redactor:
 
     def _date_exempt(self, t: str, a: int, b: int) -> bool:
         """A date that is not a birth date: next to a time of day, or after an 'updated'/'expires'/... label."""
-        line_start = t.rfind("\n", 0, a) + 1
-        before = t[line_start:a]
+        line_start = t.rfind("\n", max(0, a - 80), a) + 1
+        before = t[max(line_start, a - 80):a]
         after = t[b:b + 12]
         if re.match(r"(?:t|\s{1,3}|,\s?|\s?-\s?|\s?@\s?|\s?lúc\s?|\s?luc\s?)\d{1,2}:\d{2}", after):
             return True
@@ -880,7 +901,6 @@ def _try_blob(tok: str, *, hex_: bool) -> str | None:
     return text
 
 
-_PAYLOAD_SEG = re.compile(r"[^|\n]*(?:\|[^|\n]*){4,}")
 _FIELD0 = re.compile(r"(?:[0-9*•●](?:[ ._\-]?[0-9*•●])*|[a-z0-9*•●\ufffd]+)$")
 _LASTF = re.compile(r"^[^\s'\"&)\]}>,;]*")
 
@@ -888,14 +908,19 @@ _LASTF = re.compile(r"^[^\s'\"&)\]}>,;]*")
 def _payload_fields(t: str, *, whole: bool) -> list[tuple[int, int, str]]:
     """(start, end, kind) of the personal fields of every payload-shaped part of a folded view."""
     out = []
-    for m in _PAYLOAD_SEG.finditer(t):
-        seg_a, seg = m.start(), m.group(0)
+    line_a = 0
+    for line in t.split("\n"):
+        seg_a, seg = line_a, line
+        line_a += len(line) + 1
+        if seg.count("|") < 4:
+            continue
+        seg_end = seg_a + len(seg)
         bounds, pos = [], 0
         for part in seg.split("|"):
             bounds.append((seg_a + pos, seg_a + pos + len(part)))
             pos += len(part) + 1
-        if not (whole or (seg_a == 0 and m.end() == len(t))):
-            f0 = _FIELD0.search(t, bounds[0][0], bounds[0][1])
+        if not (whole or (seg_a == 0 and seg_end == len(t))):
+            f0 = _FIELD0.search(t, max(bounds[0][0], bounds[0][1] - 64), bounds[0][1])
             if f0 is not None:
                 bounds[0] = (f0.start(), bounds[0][1])
             la, lb = bounds[-1]

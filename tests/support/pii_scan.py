@@ -267,8 +267,8 @@ def ocr_leaks(text: str, secrets: list[Secret]) -> list[tuple[str, str]]:
     return found
 
 
-def image_leaks(img: Any, secrets: list[Secret]) -> list[tuple[str, str]]:
-    out = ocr_leaks(ocr_text(img), secrets)
+def image_leaks(img: Any, secrets: list[Secret], rotations: tuple[int, ...] = (0, 90, 270)) -> list[tuple[str, str]]:
+    out = ocr_leaks(ocr_text(img, rotations=rotations), secrets)
     out += [("qr", t[:40]) for t in qr_texts(img)]
     return out
 
@@ -277,7 +277,8 @@ def image_leaks(img: Any, secrets: list[Secret]) -> list[tuple[str, str]]:
 _DATA_URI = re.compile(r"data:image/(?:png|jpeg);base64,([A-Za-z0-9+/=]+)")
 
 
-def scan_tree(folder: Path, secrets: list[Secret], *, pictures: bool = True) -> dict[str, list]:
+def scan_tree(folder: Path, secrets: list[Secret], *, pictures: bool = True,
+              rotations: tuple[int, ...] = (0, 90, 270)) -> dict[str, list]:
     """Every file under `folder`: text leaks; with `pictures`, OCR and QR leaks of every image (files and
     data: URIs), each distinct picture read once."""
     from PIL import Image
@@ -292,7 +293,7 @@ def scan_tree(folder: Path, secrets: list[Secret], *, pictures: bool = True) -> 
         if not pictures or h in seen_pics:
             return
         seen_pics.add(h)
-        hits = image_leaks(Image.open(io.BytesIO(data)), secrets)
+        hits = image_leaks(Image.open(io.BytesIO(data)), secrets, rotations)
         if hits:
             leaks.setdefault(name, []).extend(hits)
 
