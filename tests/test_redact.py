@@ -172,7 +172,8 @@ def test_disguised_subject_value_is_masked(i):
 
 
 # -- other people (not subjects) ---------------------------------------------------------------------------------
-OTHERS = [p for p in make_people(4404, 12) if len(p["so_giay_to"]) == 12 and len(p["ho_ten"].replace(" ", "")) >= 10][:4]
+OTHERS = [p for p in make_people(4404, 12)
+          if len(p["so_giay_to"]) == 12 and len(p["ho_ten"].replace(" ", "")) >= 10][:4]
 
 
 @pytest.mark.parametrize("other", OTHERS, ids=lambda p: p["id"])
@@ -205,7 +206,8 @@ def test_other_peoples_values_are_masked_from_payloads_and_screen_text(other):
 def test_payload_shaped_strings_with_wrong_field_order_or_count():
     p, o = PEOPLE[1], OTHERS[0]
     red = build_redactor({"subjects": [p]})
-    swapped = f"{o['ho_ten'].upper()}|{o['so_giay_to']}|{o['ngay_sinh']}|0|{o['qid']}|<1<{o['ext']['bhyt']}<{o['ext']['phone']}"
+    swapped = (f"{o['ho_ten'].upper()}|{o['so_giay_to']}|{o['ngay_sinh']}|0|{o['qid']}"
+               f"|<1<{o['ext']['bhyt']}<{o['ext']['phone']}")
     seven = build_payload(o) + "|EXTRA"
     for s in (swapped, seven, "found '" + build_payload(o) + "' in the code"):
         out = red.mask_payload(s) if not s.startswith("found") else red.mask_string(s)

@@ -19,9 +19,10 @@ What stays visible, by decision:
   - the app's own '*': '******029317' -> '******999317', so "the app hid the first 6" stays visible and distinct
     from what the report hides (X, x, 9, Ẍ, ẍ). LEGEND_EN / LEGEND_VI say so for the reports.
 
-How values are found (each string is read through a decoded view: URL percent-encoding incl. UTF-8, '+',
-JSON '\\uXXXX' escapes, HTML entities, twice, so double encodings are read too; then case and diacritics folded,
-zero-width characters dropped; every match is masked in the original text, encoded characters included):
+How values are found (each string is read through a decoded view: URL percent-encoding incl. UTF-8 ('+' counts
+as a separator), JSON/Python '\\uXXXX' and '\\xXX' escapes (also escaped twice, as repr() writes them), HTML
+entities, all decoded twice, so double encodings are read too; then case and diacritics folded, zero-width characters
+dropped; every match is masked in the original text, encoded characters included):
   1. the subjects' values (candidate.json subjects: so_giay_to, ho_ten, ngay_sinh, qid, ext.proxy_qid, ext.bhyt,
      ext.phone) in every written form: digits with any separators (spaces, '.', '-', '_', '/', '+', ',', brackets),
      OCR look-alikes (O/0, l/1, S/5, B/8), phone with +84/84, suffixes and prefixes left visible by an app's own
@@ -30,9 +31,10 @@ zero-width characters dropped; every match is masked in the original text, encod
      ('nguyen-van-an', 'NguyenVanAn'), in parts of two or more words, given name first;
   2. values learned from fields known to hold personal data (payloads and decoded texts, screen text read by OCR,
      displayed values, found/expected values, URLs and bodies of capture logs): the HoTen field of every
-     payload-shaped string, names after a name label ('Họ tên:', 'Xin chào,'), capitalised words led by a
-     Vietnamese family name, digit runs of 6 or more digits (also with spaces), dates; what is learned is then
-     masked in every other string too (messages quote it);
+     payload-shaped string, names after a name label ('Họ tên:', 'Xin chào,'), three or more capitalised words
+     led by a Vietnamese family name, digit runs of 6 or more digits (also with spaces); what is learned is then
+     masked in every other string too (messages quote it). Known numbers are looked for in the string's
+     alphanumeric skeleton (str.find), so the cost stays linear however long a hostile payload is;
   3. a pattern pass on every other string: payload-shaped strings field by field, quoted values after a field
      name (SoGiayTo '...', HoTen '...'), digit runs of 8 or more digits (joined by '.', '-', '_', '/'), runs with
      the app's '*', dates, passport/BHYT-shaped identifiers, base64 and hex blobs whose decoded text holds any of
@@ -40,9 +42,11 @@ zero-width characters dropped; every match is masked in the original text, encod
 Not masked (not personal data): numbers (JSON numbers are never touched), counts followed by a unit (bytes, px,
 %, ms, mm, modules...), versions, IP addresses, hashes and UUIDs, requirement IDs, statuses, run timestamps, dates
 next to a time of day or after a label such as 'updated'/'cập nhật', 'expires'/'hết hạn', 'today'/'hôm nay'
-(the app's "updated" date, waiver expiry dates). Evidence file names keep their folder and extension and are masked
-like text ('screens/026154314511.png' -> 'screens/999999999511.png'; two names that would become equal get
-' [n]' with the item's 1-based index).
+(the app's "updated" date, waiver expiry dates; such a date read alone elsewhere, as an OCR word, stays too).
+Evidence file names keep their folder and extension and are masked like text ('screens/026154314511.png' ->
+'screens/999999999511.png'; two names that would become equal get ' [n]' with the item's 1-based index).
+Not found (documented limits): a name of someone who is not a subject, written in lower case with no label in
+screen text; a number of someone who is not a subject, shorter than 8 digits in free text.
 """
 from __future__ import annotations
 
@@ -80,7 +84,8 @@ PROTECTED_KEYS = frozenset({
     "step", "expires", "ticket", "started_at", "finished_at", "timestamp", "method", "resource_type", "class",
     "classes", "basis", "shown_mode", "action", "ci_outcome", "unwaived", "adapter", "modes", "modes_seen",
     "decoders_read", "not_read", "different", "part", "fields", "pii_in_url", "personal_data", "packages",
-    "not_compared", "method_en", "overall_grade", "sc_grade", "mod_grade", "fpd_grade", "uec_grade",
+    "not_compared", "method_en", "overall_grade", "sc_grade", "mod_grade", "fpd_grade", "uec_grade", "version",
+    "os_version", "app_version", "build",
 })
 # Evidence file names and other names of things: masked as names (folder and extension kept).
 FILE_KEYS = frozenset({"file", "evidence", "source", "path", "subject", "captures", "files", "image_file"})
@@ -101,7 +106,6 @@ B64_KEYS = frozenset({"raw_bytes_b64", "bytes_b64", "raw_b64", "data_b64"})
 # -- character classes -----------------------------------------------------------------------------------------
 _UP, _LO, _DIG, _ACC, _LET = 1, 2, 4, 8, 16
 _INVISIBLE = frozenset("\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\ufeff\u00ad\u034f\u180e")
-_APP_MASKS = "*•●∗⁎·"  # what apps draw for hidden characters
 
 
 @lru_cache(maxsize=8192)
@@ -400,14 +404,17 @@ def _date_patterns(y: int, m: int, d: int) -> list[str]:
 
 
 def _parse_date(value: str) -> tuple[int, int, int] | None:
+    """A date of birth as a record holds it: YYYY-MM-DD (also DD/MM/YYYY, DD-MM-YYYY, DD.MM.YYYY)."""
     m = re.fullmatch(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*", value or "")
-    if not m:
+    n = re.fullmatch(r"\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})\s*", value or "")
+    if not (m or n):
         return None
+    y, mo, d = (m.group(1), m.group(2), m.group(3)) if m else (n.group(3), n.group(2), n.group(1))
     try:
-        d = _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        day = _dt.date(int(y), int(mo), int(d))
     except ValueError:
         return None
-    return d.year, d.month, d.day
+    return day.year, day.month, day.day
 
 
 def _name_words(name: str) -> list[str]:
@@ -440,7 +447,6 @@ def _name_patterns(words: list[str], *, parts: bool = True) -> list[str]:
 # -- pattern pass ------------------------------------------------------------------------------------------------
 _UNIT = re.compile(r"\s?(?:px|pixels?|bytes?|b|kb|kib|mb|mib|gb|ms|s|sec|seconds?|%|mm|cm|dpi|ppi|modules?|"
                    r"mo-dun|diem anh|ky tu|chars?|characters?|giay|lines?|dong)(?![a-z0-9])|\s?x\s?\d")
-_TIME = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?")
 _EXEMPT_DATE_LABELS = re.compile(
     r"(?<![a-z])(cap nhat|updated?|last update|expire[sd]?|expiry|het han|hieu luc|generated|today|hom nay|"
     r"validation|ngay danh gia|kiem tra luc|created|tao luc|as of|waiver|mien tru)(?![a-z])[^\n]{0,32}$")
@@ -466,8 +472,8 @@ _FIELD_LABELS = [
     (re.compile(r"(?<![a-z])(?<!file )(hoten|ho ten|ho va ten|name|ten)(?![a-z])[^'\"\n]{0,24}$"), "name"),
     (re.compile(r"(?<![a-z])(ngaysinh|ngay sinh|date of birth|birth|dob)(?![a-z])[^'\"\n]{0,24}$"), "date"),
 ]
-_NAME_LABEL = re.compile(r"(?<![a-z])(?:ho\s*(?:va\s*)?ten|hoten|full\s*name|name|ten|xin chao|chao|nguoi (?:khai|dung|duoc khai))"
-                         r"\s*[:,\-]\s*")
+_NAME_LABEL = re.compile(r"(?<![a-z])(?:ho\s*(?:va\s*)?ten|hoten|full\s*name|name|ten|xin chao|chao|"
+                         r"nguoi (?:khai|dung|duoc khai)(?: ho)?)\s*[:,\-]\s*")
 _SYLLABLE = re.compile(r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ng|nh|ch|[cmnpt])?")
 _SURNAMES = frozenset("""
 nguyen tran le pham hoang huynh phan vu vo dang bui do ho ngo duong ly dinh trinh doan luong truong ta mac khong cao
@@ -505,8 +511,7 @@ def _compact_date(d: str) -> bool:
 class Redactor:
     """Masks strings given the subjects' records and what was learned from fields known to hold personal data."""
 
-    def __init__(self, subjects: Iterable[dict] = (), names: Iterable[str] = (),
-                 values: Iterable[tuple[str, str]] = ()):
+    def __init__(self, subjects: Iterable[dict] = (), names: Iterable[str] = ()):
         self._names: set[tuple[str, ...]] = set()
         self._ids: set[str] = set()  # digit (or alphanumeric) strings, folded
         self._dates: set[tuple[int, int, int]] = set()
@@ -517,8 +522,6 @@ class Redactor:
             self.add_subject(rec)
         for n in names:
             self.add_name(n)
-        for v, _ in values:  # (value, mask) pairs of the former interface: the value is learned by its shape
-            self.add_value(v)
 
     # -- learning ---------------------------------------------------------------------------------------------
     def add_subject(self, rec: Any) -> None:
