@@ -450,6 +450,8 @@ _UNIT = re.compile(r"\s?(?:px|pixels?|bytes?|b|kb|kib|mb|mib|gb|ms|s|sec|seconds
 _EXEMPT_DATE_LABELS = re.compile(
     r"(?<![a-z])(cap nhat|updated?|last update|expire[sd]?|expiry|het han|hieu luc|generated|today|hom nay|"
     r"validation|ngay danh gia|kiem tra luc|created|tao luc|as of|waiver|mien tru)(?![a-z])[^\n]{0,32}$")
+_QUANTITY_LABEL = re.compile(r"(?<![a-z])(limit(?: of)?|gioi han|max(?:imum)?|at most|toi da|exceed(?:s|ing)?|more than|"
+                             r"over|under|size|count|total|tong|kich thuoc)\W{0,3}$")
 _VERSION_LABEL = re.compile(r"(?<![a-z])(version|ver|v|phien ban|release|build)\.?\s*$")
 _BIRTH_LABEL = re.compile(r"(sinh|birth|dob|d\.o\.b|ns)\W{0,3}$")
 _NUM_RUN_FREE = re.compile(r"(?<![0-9])[0-9*•●](?:[._/\-]?[0-9*•●])*")
@@ -472,8 +474,8 @@ _FIELD_LABELS = [
     (re.compile(r"(?<![a-z])(?<!file )(hoten|ho ten|ho va ten|name|ten)(?![a-z])[^'\"\n]{0,24}$"), "name"),
     (re.compile(r"(?<![a-z])(ngaysinh|ngay sinh|date of birth|birth|dob)(?![a-z])[^'\"\n]{0,24}$"), "date"),
 ]
-_NAME_LABEL = re.compile(r"(?<![a-z])(?:ho\s*(?:va\s*)?ten|hoten|full\s*name|name|ten|xin chao|chao|"
-                         r"nguoi (?:khai|dung|duoc khai)(?: ho)?)\s*[:,\-]\s*")
+_NAME_LABEL = re.compile(r"(?<![a-z_])(?:ho\s*(?:va\s*)?ten|ho_ten|hoten|full[\s_]?name|name|ten|xin chao|chao|"
+                         r"nguoi (?:khai|dung|duoc khai)(?: ho)?)[\"']?\s*[:=,\-]\s*[\"']?")
 _SYLLABLE = re.compile(r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ng|nh|ch|[cmnpt])?")
 _SURNAMES = frozenset("""
 nguyen tran le pham hoang huynh phan vu vo dang bui do ho ngo duong ly dinh trinh doan luong truong ta mac khong cao
@@ -747,7 +749,8 @@ class Redactor:
             if not (digits >= min_digits or (stars and digits >= 4 and len(seg) >= 8)
                     or (stars and personal and digits >= 3 and len(seg) >= 6)):
                 continue
-            if _UNIT.match(t, b) or _IP.fullmatch(seg) or self._date_exempt(t, a, b):
+            if _UNIT.match(t, b) or _IP.fullmatch(seg) or self._date_exempt(t, a, b) \
+                    or (not stars and _QUANTITY_LABEL.search(t, max(0, a - 24), a)):
                 continue
             pure = re.sub(r"\D", "", seg)
             if len(pure) == 8 and not stars and _compact_date(pure):
@@ -969,7 +972,7 @@ def _personal_names(view: _View) -> list[tuple[int, int]]:
     out = []
     for m in _NAME_LABEL.finditer(t):
         a = m.end()
-        w = re.match(r"[a-z\ufffd]+(?:[ \-_.]{1,2}[a-z\ufffd]+){0,5}", t[a:])
+        w = re.match(r"[a-z\ufffd]+(?:[ \-_.+]{1,2}[a-z\ufffd]+){0,5}", t[a:a + 200])
         if w:
             words = w.group(0).split()
             if words and " ".join(words[:2]) not in _NOT_NAME_PARTS:
