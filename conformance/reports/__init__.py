@@ -13,7 +13,7 @@ from typing import Any
 from .annotate import annotate_screenshot
 from .html import load_images, render_html
 from .jsonreport import ResultsSchemaError, schema_errors, to_jsonable, validate_results, write_results_json
-from .redact import redact_results
+from .redact import build_redactor, redact_results
 
 __all__ = ["write_reports", "redact_results", "annotate_screenshot", "render_html", "validate_results",
            "schema_errors", "ResultsSchemaError", "ReportError", "prepare_results"]
@@ -41,13 +41,24 @@ def write_reports(results: dict[str, Any], out_dir: Path, package: Any = None, a
     """Write the chosen formats into out_dir: results.json (validated against specs/results.schema.json),
     report.html, junit.xml, allure-results/. Screenshots come from `images` (file -> image) or are read from the
     package folder (`package_root`, or `package.root`). Unless show_pii, personal data is masked in every file and
-    the pictures' QR codes are made undecodable. `analyses` is ignored (kept for older callers)."""
+    the pictures' QR codes are made undecodable. `analyses` is ignored (kept for older callers). Raises
+    ResultsSchemaError when the document breaks the schema (a bug in the suite) and ReportError when a file cannot
+    be written."""
     out_dir = Path(out_dir)
-    doc = prepare_results(results, show_pii=show_pii)
+    raw = to_jsonable(results)
     root = package_root or (Path(package.root) if getattr(package, "root", None) is not None else None)
     if images is None and root is not None and ("html" in formats or "allure" in formats):
-        images = load_images(doc, root)
-    images = images or {}
+        images = load_images(raw, root)  # read under the real file names, before masking
+    images = dict(images or {})
+    if show_pii:
+        doc = raw
+    else:
+        red = build_redactor(raw)
+        doc = red.walk(raw)
+        # the masked document names evidence by masked file names: the pictures follow
+        images = {red.mask_filename(k): v for k, v in images.items()}
+    doc["pii_masked"] = not show_pii
+    validate_results(doc)
     paths: dict[str, Path] = {}
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,17 @@
 """Draw the located QR symbol(s) on a screenshot and, for reports without personal data, redact it.
 
-Redaction pixelates the QR area so coarsely (blocks of several modules) that no decoder can read it, blurs the
-OCR'd text boxes (or, when no OCR boxes are known, the whole screenshot, so rendered personal text never
-leaks), and then checks with zxing-cpp that nothing decodable is left; anything still decodable is covered.
+Redaction (annotate_screenshot(..., redact=True)):
+  1. every text-like region is found with a cheap detector that does not need to read anything
+     (text_regions: morphological gradient against the local background, long straight edges removed, strokes
+     joined by dilation, one rotated rectangle per group), so faint, light-grey, small, outlined and rotated text
+     is found as well as what OCR read; each region is pixelated with blocks of about its text height and blurred,
+     so no character stays legible;
+  2. the text boxes OCR read are blurred too; when no OCR reading is known (ocr_boxes=None) the whole picture is
+     also blurred;
+  3. each QR symbol (reported, or found by zxing-cpp before anything was changed) is pixelated with blocks of
+     several modules, quiet zone included;
+  4. nothing decodable is left: zxing-cpp, ZBar and OpenCV are asked, at full and half size, and whatever one of
+     them still reads is covered.
 """
 from __future__ import annotations
 
@@ -151,13 +160,123 @@ def _ocr_box(b: dict) -> tuple[int, int, int, int] | None:
     return None
 
 
+def _gradient_mask(gray: np.ndarray) -> np.ndarray:
+    """Pixels on a stroke edge: morphological gradient above the picture's own noise level."""
+    import cv2
+
+    grad = cv2.morphologyEx(gray, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    noise = float(np.percentile(grad, 50))
+    thr = max(7.0, 3.0 * noise + 4.0)
+    return (grad >= thr).astype(np.uint8)
+
+
+def text_regions(image: Any, exclude: list[list[tuple[float, float]]] | None = None,
+                 max_side: int = 2400) -> list[dict]:
+    """Text-like regions of a screenshot, found without reading: [{"poly": 4 corners, "height": text height px}].
+
+    Any contrast above the picture's noise counts (light grey on white, white on dark), in any orientation.
+    `exclude`: polygons (QR symbols) left out. The picture is examined at most `max_side` px on its longer side.
+    """
+    import cv2
+
+    gray = np.asarray(to_pil(image).convert("L"))
+    h0, w0 = gray.shape
+    scale = min(1.0, max_side / max(h0, w0))
+    if scale < 1.0:
+        gray = cv2.resize(gray, (max(1, round(w0 * scale)), max(1, round(h0 * scale))), interpolation=cv2.INTER_AREA)
+    h, w = gray.shape
+    bw = _gradient_mask(gray)
+    # long straight edges (cards, dividers, buttons) are layout, not text
+    k = max(25, w // 12)
+    lines = cv2.morphologyEx(bw, cv2.MORPH_OPEN, np.ones((1, k), np.uint8)) | \
+        cv2.morphologyEx(bw, cv2.MORPH_OPEN, np.ones((k, 1), np.uint8))
+    bw = bw & (1 - lines)
+    if exclude:
+        ex = np.zeros_like(bw)
+        for poly in exclude:
+            cv2.fillPoly(ex, [np.round(np.asarray(poly, np.float64) * scale).astype(np.int32)], 1)
+        bw = bw & (1 - ex)
+    d = max(3, round(w / 110))
+    joined = cv2.dilate(bw, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    out = []
+    for i in range(1, n):
+        x, y, cw, ch, area = stats[i]
+        if area < 6 or bw[y:y + ch, x:x + cw][labels[y:y + ch, x:x + cw] == i].sum() < 4:
+            continue
+        ys, xs = np.nonzero(labels[y:y + ch, x:x + cw] == i)
+        pts = np.stack([xs + x, ys + y], axis=1).astype(np.float32)
+        (cx, cy), (rw, rh), ang = cv2.minAreaRect(pts)
+        pad = d / 2 + 1
+        box = cv2.boxPoints(((cx, cy), (rw + 2 * pad, rh + 2 * pad), ang))
+        out.append({"poly": [(float(px) / scale, float(py) / scale) for px, py in box],
+                    "height": float(max(1.0, min(rw, rh))) / scale})
+    return out
+
+
+def _mosaic(img: Image.Image, poly: list[tuple[float, float]], block: float) -> None:
+    """Pixelate (blocks of `block` px) and blur the polygon in place."""
+    w, h = img.size
+    xs = [p[0] for p in poly]
+    ys = [p[1] for p in poly]
+    box = (max(0, int(min(xs))), max(0, int(min(ys))), min(w, int(math.ceil(max(xs)))), min(h, int(math.ceil(max(ys)))))
+    if box[2] - box[0] < 1 or box[3] - box[1] < 1:
+        return
+    region = img.crop(box)
+    rw, rh = region.size
+    b = max(2, int(round(block)))
+    small = region.resize((max(1, -(-rw // b)), max(1, -(-rh // b))), Image.Resampling.BOX)
+    coarse = small.resize((rw, rh), Image.Resampling.NEAREST).filter(ImageFilter.GaussianBlur(max(1.0, b / 2.5)))
+    mask = Image.new("L", img.size, 0)
+    ImageDraw.Draw(mask).polygon(poly, fill=255)
+    img.paste(coarse, box, mask.crop(box))
+
+
+def _readers(img: Image.Image) -> list[list[tuple[float, float]]]:
+    """Corners of every QR code zxing-cpp, ZBar or OpenCV can read, at full and half size."""
+    found = _decodable(img)
+    gray = img.convert("L")
+    for factor in (1.0, 0.5):
+        g = gray if factor == 1.0 else gray.resize((max(1, gray.width // 2), max(1, gray.height // 2)),
+                                                   Image.Resampling.BOX)
+        if factor != 1.0:
+            found += [[(x / factor, y / factor) for x, y in q] for q in _decodable(g.convert("RGB"))]
+        try:
+            from pyzbar import pyzbar
+
+            for r in pyzbar.decode(g, symbols=[pyzbar.ZBarSymbol.QRCODE]):
+                pts = [(p.x / factor, p.y / factor) for p in r.polygon]
+                if len(pts) >= 3:
+                    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+                    found.append([(min(xs), min(ys)), (max(xs), min(ys)), (max(xs), max(ys)), (min(xs), max(ys))])
+        except Exception:  # noqa: BLE001 - ZBar missing or refusing the picture: the other readers still run
+            pass
+        try:
+            import cv2
+
+            ok, texts, pts, _ = cv2.QRCodeDetector().detectAndDecodeMulti(np.asarray(g))
+            if ok and pts is not None:
+                for t, q in zip(texts, pts):
+                    if t:
+                        found.append([(float(x) / factor, float(y) / factor) for x, y in q])
+        except Exception:  # noqa: BLE001
+            pass
+    return found
+
+
 def redact_image(img: Image.Image, symbols: list[dict], ocr_boxes: list[dict] | None) -> Image.Image:
-    """Pixelate QR areas and blur text; returns a new image."""
+    """Pixelate QR areas and every text-like region, blur OCR'd text; returns a new image."""
     img = img.copy()
     w, h = img.size
     # find every symbol before anything is blurred (a blurred symbol is no longer found, yet might be restored)
     quads = [c for c in (symbol_corners(s) for s in symbols or []) if c]
     quads += _decodable(img)
+    qr_polys = []
+    for pts in quads:
+        side = _side(pts)
+        n = next((_module_count(s) for s in symbols or [] if _module_count(s)), None) or 25
+        qr_polys.append((pts, side, side / n))
+    regions = text_regions(img, exclude=[_expand(p, m * 4.5) for p, _, m in qr_polys])
     if ocr_boxes is None:
         img = img.filter(ImageFilter.GaussianBlur(max(4.0, w / 70)))
     else:
@@ -172,15 +291,15 @@ def redact_image(img: Image.Image, symbols: list[dict], ocr_boxes: list[dict] | 
             region = img.crop(box)
             radius = max(4.0, (box[3] - box[1]) / 3)
             img.paste(region.filter(ImageFilter.GaussianBlur(radius)), box)
-    for pts in quads:
-        side = _side(pts)
-        n = next((_module_count(s) for s in symbols or [] if _module_count(s)), None) or 25
-        module = side / n
+    for r in regions:
+        # blocks of about the text height: not one character survives, the layout does
+        _mosaic(img, r["poly"], block=max(3.0, 0.7 * r["height"]))
+    for pts, side, module in qr_polys:
         poly = _expand(pts, module * 4.5)  # finder patterns and quiet zone too
         _pixelate_region(img, poly, block=int(max(6, module * 5, side / 7)))
-    # guarantee: nothing readable is left; cover whatever zxing-cpp still reads
+    # guarantee: nothing readable is left; cover whatever a reader still decodes
     for _ in range(3):
-        left = _decodable(img)
+        left = _readers(img)
         if not left:
             break
         d = ImageDraw.Draw(img)
@@ -202,10 +321,12 @@ def _symbol_label(i: int, sym: dict) -> str:
 
 def annotate_screenshot(image: Any, symbols: list[dict], *, redact: bool,
                         ocr_boxes: list[dict] | None = None, highlights: list[dict] | None = None) -> Image.Image:
-    """Outline each located QR symbol (corners marked, labelled) and, if `redact`, make it undecodable.
+    """Outline each located QR symbol (corners marked, labelled) and, if `redact`, make it undecodable and every
+    text on it illegible (see the module docstring).
 
     `symbols`: SymbolReport dicts (corners under corners/position/quad/box). `ocr_boxes`: [{"box": [x0,y0,x1,y1],
-    "role": ...}] text boxes to blur when redacting; None means unknown, so the whole screenshot is blurred.
+    "role": ...}] text boxes OCR read, blurred when redacting in addition to every text-like region found;
+    None means no reading is known, so the whole screenshot is blurred as well.
     `highlights`: [{"box": [x0,y0,x1,y1], "label": str}] regions where the screen text was read (OCR), outlined
     and labelled so the report shows where each DISPLAY judgement looked.
     """
