@@ -35,8 +35,8 @@ class SymbolReport:
     corners: list[list[float]] = field(default_factory=list)
     orientation_deg: float | None = None
     module_px: float | None = None
-    # quiet zone in fractional modules, one decimal, rounded DOWN; only a measurement within half a pixel below a
-    # whole number of modules counts as that whole number (see quiet_zone_value); compare this with a minimum
+    # quiet zone in fractional modules, one decimal, rounded DOWN; only a measurement short of a whole number of
+    # modules by what the pixel grid can explain counts as that whole number (quiet_zone_value); compare this one
     quiet_zone_modules: float | None = None
     quiet_zone_modules_measured: float | None = None  # the measurement itself, to 0.001 module (no allowance)
     quiet_zone_px: float | None = None  # the measurement in image pixels
@@ -161,19 +161,23 @@ def _read_grid_checked(gray: np.ndarray, corners: np.ndarray, hint: int | None,
 RASTER_ALLOWANCE_PX = 0.5
 
 
-def quiet_zone_value(measured: float, module_px: float) -> float:
+def quiet_zone_value(measured: float, module_px: float, modules: int) -> float:
     """The quiet zone to report and compare with a minimum: one decimal, rounded down, except that a measurement
-    within RASTER_ALLOWANCE_PX (half a pixel) below a whole number of modules counts as that whole number.
+    short of a whole number of modules by no more than the pixel grid can explain counts as that whole number.
 
-    An app that draws a 4-module quiet zone at a fractional module size (5.35 px) can only fill whole pixels: 21
-    light pixels are 3.92 modules. Half a pixel is the most that rounding the drawing to the pixel grid can take
-    away, so such a zone is 4 modules as far as a screenshot can tell. A margin a whole pixel or more short (21 px
-    at 5.5-px modules = 3.82 modules) is reported as 3.8 and never reaches 4.
+    An app that draws a 4-module quiet zone at a fractional module size can only fill whole pixels: the quiet
+    zone's outer edge lands up to RASTER_ALLOWANCE_PX (half a pixel) off, and the module size, measured over the
+    symbol's side whose own edges are rounded too, is known to one pixel over N modules, i.e. measured/N pixel over
+    the quiet zone. A shortfall within those (21 light pixels at 5.35-pixel modules: 3.92 modules) is 4 modules as
+    far as a screenshot can tell. A margin a whole pixel short (21 px at 5.5-px modules = 3.82 modules) is
+    reported as 3.8 and never reaches 4.
     """
     v = round(float(measured), 3)
     whole = math.ceil(v - 1e-9)
-    if module_px and module_px > 0 and whole > v and (whole - v) * module_px <= RASTER_ALLOWANCE_PX + 1e-9:
-        return float(whole)
+    if module_px and module_px > 0 and modules and whole > v:
+        allowance_px = RASTER_ALLOWANCE_PX + v / modules
+        if (whole - v) * module_px <= allowance_px + 1e-9:
+            return float(whole)
     return math.floor(v * 10 + 1e-9) / 10
 
 
@@ -191,9 +195,9 @@ def _fill_from_grid(rep: SymbolReport, gray: np.ndarray, gr: G.GridRead | None, 
     rep.module_px = round(m["module_px"], 3)
     rep.size_px = round(m["size_px"], 1)
     rep.size_mm = round(m["size_px"] / ppi * 25.4, 2) if ppi else None
-    rep.quiet_zone_modules = quiet_zone_value(m["quiet_zone_modules"], m["module_px"])
+    rep.quiet_zone_modules = quiet_zone_value(m["quiet_zone_modules"], m["quiet_zone_module_px"], gr.n)
     rep.quiet_zone_modules_measured = round(float(m["quiet_zone_modules"]), 3)
-    rep.quiet_zone_px = round(float(m["quiet_zone_modules"]) * m["module_px"], 2)
+    rep.quiet_zone_px = round(float(m["quiet_zone_modules"]) * m["quiet_zone_module_px"], 2)
     rep.quiet_zone_clipped = m["quiet_zone_clipped"]
     rep.polarity = m["polarity"]
     rep.dark_luma = round(m["dark_luma"], 1)

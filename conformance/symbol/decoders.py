@@ -139,14 +139,23 @@ _ARUCO_LOCK = threading.Lock()
 
 
 def opencv_read(img: np.ndarray) -> list[Hit]:
+    """OpenCV QRCodeDetectorAruco's read. Payload bytes that are not UTF-8 make detectAndDecode raise
+    UnicodeDecodeError after OpenCV has decoded them; those are read again as bytes and shown with U+FFFD for the
+    undecodable bytes, so the read is reported (and differs from zxing-cpp's) instead of lost."""
     global _aruco
     if not _HAS_ARUCO:
         return []
+    raw = None
     try:
         with _ARUCO_LOCK:  # one detector object; calls may come from the secondary-decoder threads
             if _aruco is None:
                 _aruco = cv2.QRCodeDetectorAruco()
-            text, pts, _straight = _aruco.detectAndDecode(img)
+            try:
+                text, pts, _straight = _aruco.detectAndDecode(img)
+            except UnicodeDecodeError:
+                raw, pts, _straight = _aruco.detectAndDecodeBytes(img)
+                raw = bytes(raw) if raw is not None else b""
+                text = raw.decode("utf-8", errors="replace")
     except Exception:  # noqa: BLE001
         return []
     if not text or pts is None:
@@ -156,4 +165,4 @@ def opencv_read(img: np.ndarray) -> list[Hit]:
         return []
     side = int(_straight.shape[0]) if isinstance(_straight, np.ndarray) and _straight.ndim == 2 else 0
     modules = side if 21 <= side <= 177 and (side - 17) % 4 == 0 else None
-    return [Hit(OPENCV, text, None, pts, {"modules": modules})]  # modules: OpenCV's rectified grid side
+    return [Hit(OPENCV, text, raw, pts, {"modules": modules})]  # modules: OpenCV's rectified grid side

@@ -618,12 +618,14 @@ def measure(gray: np.ndarray, gr: GridRead, cap: int = QUIET_ZONE_CAP) -> dict[s
     llo, lhi = _lin(lo), _lin(hi)
     sc = lhi - llo
     wcag = (lhi + 0.05) / (llo + 0.05)
-    qz, clipped = quiet_zone(gray, gr.homography, n, module_px, (lo + hi) / 2.0, polarity == "light-on-dark", cap)
+    qz, clipped, qz_module_px = quiet_zone(gray, gr.homography, n, module_px, (lo + hi) / 2.0,
+                                           polarity == "light-on-dark", cap)
     return {
         "module_px": module_px,
         "size_px": float(np.mean(sides)),
         "quiet_zone_modules": qz,
         "quiet_zone_clipped": clipped,
+        "quiet_zone_module_px": qz_module_px,  # module size along the symbol's edges as located in the image
         "polarity": polarity,
         "dark_luma": lo,
         "light_luma": hi,
@@ -747,8 +749,9 @@ def _refined_homography(hom: np.ndarray, n: int, lines: list[tuple[float, float]
 
 
 def quiet_zone(gray: np.ndarray, hom: np.ndarray, n: int, module_px: float, mid: float, inverted: bool,
-               cap: int = QUIET_ZONE_CAP) -> tuple[float, bool]:
-    """Quiet zone in fractional modules (capped at `cap`) and whether the image edge limited the measurement.
+               cap: int = QUIET_ZONE_CAP) -> tuple[float, bool, float]:
+    """Quiet zone in fractional modules (capped at `cap`), whether the image edge limited the measurement, and the
+    module size in pixels those modules are counted in (the symbol's side between its edges as located, / n).
 
     One profile line leaves the symbol outward through the centre of every edge module on each of the four sides
     (not through the corner squares: a card's rounded corners must not shorten the quiet zone), sampled every
@@ -773,6 +776,8 @@ def quiet_zone(gray: np.ndarray, hom: np.ndarray, n: int, module_px: float, mid:
     if any(max(abs(al), abs(al + be * n)) > 0.02 for al, be in lines):  # an edge is off by more than 0.02 module
         hom = _refined_homography(hom, n, lines)
         v, out, xy = _profiles(gray, hom, n, d, inverted)
+    sq = cv2.perspectiveTransform(np.array([[[0, 0]], [[n, 0]], [[n, n]], [[0, n]]], np.float64), hom).reshape(4, 2)
+    module_ref = float(np.mean([np.linalg.norm(sq[i] - sq[(i + 1) % 4]) for i in range(4)])) / n
     dark = v <= mid
     rows = np.arange(4 * n)
     start = int(np.searchsorted(d, 0.0, side="left"))
@@ -785,8 +790,8 @@ def quiet_zone(gray: np.ndarray, hom: np.ndarray, n: int, module_px: float, mid:
     k2c = np.minimum(k2, nd - 1)
     q = np.zeros(4 * n)
     clip = np.zeros(4 * n, bool)
-    starts_out = (k1 < nd) & out[rows, k1c]
-    light_run = (k1 < nd) & ~starts_out & (d[k1c] <= 0.5)  # the light run must begin at the edge
+    starts_out = (k1 < nd) & out[rows, k1c] & (d[k1c] <= 0.5)  # the image ends at (or just past) the edge
+    light_run = (k1 < nd) & ~out[rows, k1c] & (d[k1c] <= 0.5)  # the light run must begin at the edge
     sel = starts_out & (k1 > 0)
     if sel.any():
         q[sel] = _exit_distance(xy[sel], d, k1[sel], gray.shape)
@@ -794,7 +799,7 @@ def quiet_zone(gray: np.ndarray, hom: np.ndarray, n: int, module_px: float, mid:
     q[light_run & (k2 >= nd)] = float(cap)
     sel = light_run & (k2 < nd) & ~out[rows, k2c]
     if sel.any():
-        q[sel] = _dark_edge(v[sel], out[sel], d, k2[sel], k1[sel], max(1, int(np.ceil(1.0 / (step * module_px)))))
+        q[sel] = _dark_edge(v[sel], out[sel], d, k2[sel], mid, max(1, int(np.ceil(1.0 / (step * module_px)))))
     sel = light_run & (k2 < nd) & out[rows, k2c]
     if sel.any():
         q[sel] = _exit_distance(xy[sel], d, k2[sel], gray.shape)
@@ -804,29 +809,27 @@ def quiet_zone(gray: np.ndarray, hom: np.ndarray, n: int, module_px: float, mid:
     kth = int(np.floor(QUIET_ZONE_SHORT_FRACTION * q.size))
     qz = float(q[order[kth]])
     clipped = bool((clip & (q <= qz + 1e-9)).any())
-    return qz, clipped
+    return qz, clipped, module_ref
 
 
-def _dark_edge(v: np.ndarray, out: np.ndarray, d: np.ndarray, k: np.ndarray, k_light: np.ndarray,
-               w: int) -> np.ndarray:
-    """Edge of the dark feature first seen at sample k: where the profile crosses half-way between the light
-    just before it and the darkest value within `w` samples (about a pixel) after it."""
+def _dark_edge(v: np.ndarray, out: np.ndarray, d: np.ndarray, k: np.ndarray, mid: float, w: int) -> np.ndarray:
+    """Edge of the dark feature first seen at sample k: where the profile crosses half-way between the lightest
+    light sample within `w` samples (about a pixel) before it and the darkest sample within `w` samples after it."""
     nd = d.size
     r = np.arange(v.shape[0])
-    lo_i = np.maximum(k - w, k_light)
     offs = np.arange(-w, w + 1)
     win = np.clip(k[:, None] + offs[None, :], 0, nd - 1)
     vals = np.where(out[r[:, None], win], np.nan, v[r[:, None], win])
-    before = np.where((win < k[:, None]) & (win >= lo_i[:, None]), vals, np.nan)
-    after = np.where(win >= k[:, None], vals, np.nan)
-    light = np.nanmax(np.where(np.isnan(before), -np.inf, before), axis=1)
+    before = np.where((win < k[:, None]) & (vals > mid), vals, -np.inf)
+    after = np.where((win >= k[:, None]) & ~np.isnan(vals), vals, np.inf)
+    light = before.max(axis=1)
     light = np.where(np.isfinite(light), light, v[r, k - 1])
-    darkv = np.nanmin(np.where(np.isnan(after), np.inf, after), axis=1)
-    level = (light + darkv) / 2.0
-    # first sample at or after lo_i+1 that is at or below the level (it exists: sample k is)
-    cand = (win > lo_i[:, None]) & (win <= k[:, None]) & ~np.isnan(vals) & (vals <= level[:, None])
-    j = np.argmax(cand, axis=1)
-    kk = np.maximum(win[r, j], 1)
+    level = (light + after.min(axis=1)) / 2.0
+    # the first sample, from the light one before k on, at or below that level (sample k itself qualifies)
+    cand = (win < k[:, None]) & (vals > mid)
+    last_light = np.where(cand.any(axis=1), np.max(np.where(cand, win, -1), axis=1), k - 1)
+    below = (win > last_light[:, None]) & (win <= k[:, None]) & ~np.isnan(vals) & (vals <= level[:, None])
+    kk = np.maximum(win[r, np.argmax(below, axis=1)], 1)
     return _crossing(v, d, kk, level)
 
 
