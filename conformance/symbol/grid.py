@@ -646,11 +646,12 @@ def _crossing(v: np.ndarray, d: np.ndarray, k: np.ndarray, level: np.ndarray | f
     return d[k - 1] + f * (d[k] - d[k - 1])
 
 
-def _profiles(gray: np.ndarray, hom: np.ndarray, n: int, d: np.ndarray, inverted: bool):
+def _profiles(gray: np.ndarray, hom: np.ndarray, n: int, d: np.ndarray, inverted: bool, exact: bool = True):
     """Luma along one outward line per edge module and side (0 top, 1 bottom, 2 left, 3 right): (v, out, xy).
 
     v is (4n, len(d)), light = high whatever the polarity; out marks samples outside the image; xy the pixel-centre
-    coordinates of every sample. d is the distance outward from the symbol's edge, in modules.
+    coordinates of every sample. d is the distance outward from the symbol's edge, in modules. exact=False samples
+    with cv2.remap (positions on a 1/32-pixel grid), for finding where things are before placing them exactly.
     """
     a = np.arange(n) + 0.5
     nd = d.size
@@ -660,7 +661,7 @@ def _profiles(gray: np.ndarray, hom: np.ndarray, n: int, d: np.ndarray, inverted
         np.stack([A, -D], -1), np.stack([A, n + D], -1), np.stack([-D, A], -1), np.stack([n + D, A], -1),
     ]).reshape(-1, 2)
     xy = _project(hom, pts)
-    v = _bilinear(gray, xy).reshape(4 * n, nd)
+    v = (_bilinear(gray, xy) if exact else _sample(gray, xy).astype(np.float64)).reshape(4 * n, nd)
     if inverted:
         v = 255.0 - v
     return v, np.isnan(v), xy.reshape(4 * n, nd, 2)
@@ -771,11 +772,13 @@ def quiet_zone(gray: np.ndarray, hom: np.ndarray, n: int, module_px: float, mid:
     nd = d.size
     if inverted:
         mid = 255.0 - mid
-    v, out, xy = _profiles(gray, hom, n, d, inverted)
-    lines = _edge_lines(v, out, d, n, mid)
+    d_edge = d[d <= 0.75 + step]  # the symbol's edges: exact samples across them only
+    ve, oute, _xy = _profiles(gray, hom, n, d_edge, inverted)
+    lines = _edge_lines(ve, oute, d_edge, n, mid)
     if any(max(abs(al), abs(al + be * n)) > 0.02 for al, be in lines):  # an edge is off by more than 0.02 module
         hom = _refined_homography(hom, n, lines)
-        v, out, xy = _profiles(gray, hom, n, d, inverted)
+    v, out, xy = _profiles(gray, hom, n, d, inverted, exact=False)
+    v = _exact_where_dark(gray, v, out, xy, d, mid, inverted)
     sq = cv2.perspectiveTransform(np.array([[[0, 0]], [[n, 0]], [[n, n]], [[0, n]]], np.float64), hom).reshape(4, 2)
     module_ref = float(np.mean([np.linalg.norm(sq[i] - sq[(i + 1) % 4]) for i in range(4)])) / n
     dark = v <= mid
@@ -799,7 +802,14 @@ def quiet_zone(gray: np.ndarray, hom: np.ndarray, n: int, module_px: float, mid:
     q[light_run & (k2 >= nd)] = float(cap)
     sel = light_run & (k2 < nd) & ~out[rows, k2c]
     if sel.any():
-        q[sel] = _dark_edge(v[sel], out[sel], d, k2[sel], mid, max(1, int(np.ceil(1.0 / (step * module_px)))))
+        w = max(1, int(np.ceil(1.0 / (step * module_px))))
+        vs, ks = v[sel], k2[sel]
+        # place the edge on exact samples: the window around each first dark sample, plus one before it
+        win = np.clip(ks[:, None] + np.arange(-w - 1, w + 1)[None, :], 0, nd - 1)
+        rs = np.repeat(np.arange(vs.shape[0])[:, None], win.shape[1], 1)
+        exact = _bilinear(gray, xy[sel][rs, win].reshape(-1, 2)).reshape(win.shape)
+        vs[rs, win] = (255.0 - exact) if inverted else exact
+        q[sel] = _dark_edge(vs, out[sel], d, ks, mid, w)
     sel = light_run & (k2 < nd) & out[rows, k2c]
     if sel.any():
         q[sel] = _exit_distance(xy[sel], d, k2[sel], gray.shape)
@@ -812,24 +822,38 @@ def quiet_zone(gray: np.ndarray, hom: np.ndarray, n: int, module_px: float, mid:
     return qz, clipped, module_ref
 
 
+def _exact_where_dark(gray: np.ndarray, v: np.ndarray, out: np.ndarray, xy: np.ndarray, d: np.ndarray, mid: float,
+                      inverted: bool) -> np.ndarray:
+    """Re-sample exactly every sample the fast sampler put near the mid-grey (where 1/32-pixel positions can flip
+    light and dark), so that which sample is the first dark one does not depend on the sampler."""
+    near = ~out & (np.abs(v - mid) <= 12.0)
+    if near.any():
+        ex = _bilinear(gray, xy[near])
+        v = v.copy()
+        v[near] = (255.0 - ex) if inverted else ex
+    return v
+
+
 def _dark_edge(v: np.ndarray, out: np.ndarray, d: np.ndarray, k: np.ndarray, mid: float, w: int) -> np.ndarray:
-    """Edge of the dark feature first seen at sample k: where the profile crosses half-way between the lightest
-    light sample within `w` samples (about a pixel) before it and the darkest sample within `w` samples after it."""
+    """Edge of the dark feature first seen near sample k: where the profile first crosses, going outward, half-way
+    between the lightest light sample within `w` samples (about a pixel) before k and the darkest sample within
+    `w` samples after it. Samples k-w-1 .. k+w must be exact."""
     nd = d.size
     r = np.arange(v.shape[0])
-    offs = np.arange(-w, w + 1)
+    offs = np.arange(-w - 1, w + 1)
     win = np.clip(k[:, None] + offs[None, :], 0, nd - 1)
     vals = np.where(out[r[:, None], win], np.nan, v[r[:, None], win])
     before = np.where((win < k[:, None]) & (vals > mid), vals, -np.inf)
     after = np.where((win >= k[:, None]) & ~np.isnan(vals), vals, np.inf)
     light = before.max(axis=1)
     light = np.where(np.isfinite(light), light, v[r, k - 1])
-    level = (light + after.min(axis=1)) / 2.0
-    # the first sample, from the light one before k on, at or below that level (sample k itself qualifies)
-    cand = (win < k[:, None]) & (vals > mid)
-    last_light = np.where(cand.any(axis=1), np.max(np.where(cand, win, -1), axis=1), k - 1)
-    below = (win > last_light[:, None]) & (win <= k[:, None]) & ~np.isnan(vals) & (vals <= level[:, None])
-    kk = np.maximum(win[r, np.argmax(below, axis=1)], 1)
+    dark = after.min(axis=1)
+    dark = np.where(np.isfinite(dark), dark, v[r, k])
+    level = (light + dark) / 2.0
+    above = vals > level[:, None]
+    down = above[:, :-1] & ~above[:, 1:] & ~np.isnan(vals[:, 1:])  # sample j above, sample j+1 at or below
+    j = np.where(down.any(axis=1), np.argmax(down, axis=1) + 1, w + 1)
+    kk = np.maximum(win[r, j], 1)
     return _crossing(v, d, kk, level)
 
 
