@@ -87,7 +87,7 @@ def measure(code_root: str, limit: int | None, repeat: int) -> dict:
     S.analyse_image(imgs[0][1])  # warm-up: imports, detector objects, caches
     rows = []
     for p, g in imgs:
-        total, stages, rob, bare, an = [], {k: [] for k in STAGES}, [], [], None
+        total, stages, rob, rob_stop, bare, an = [], {k: [] for k in STAGES}, [], [], [], None
         for _ in range(repeat):
             acc.clear()
             t = time.process_time()
@@ -102,6 +102,12 @@ def measure(code_root: str, limit: int | None, repeat: int) -> dict:
                 t = time.process_time()
                 rr = S.robustness(an, an.symbols[0], prof["degradations"])
                 rob.append((time.process_time() - t) * 1000)
+                t = time.process_time()
+                try:  # the early-stopping sweep (SYMBOL-008 with the profile's minimum); older trees lack it
+                    S.robustness(an, an.symbols[0], prof["degradations"], min_passed=prof["min_degradations_passed"])
+                    rob_stop.append((time.process_time() - t) * 1000)
+                except TypeError:
+                    pass
         syms = []
         for s in an.symbols:
             g_ = s.grid or {}
@@ -113,6 +119,7 @@ def measure(code_root: str, limit: int | None, repeat: int) -> dict:
         rows.append({"name": str(p.relative_to(ROOT)), "size": list(g.shape[::-1]),
                      "cpu_ms": statistics.median(total), "stages": {k: statistics.median(v) for k, v in stages.items()},
                      "robustness_ms": statistics.median(rob) if rob else None,
+                     "robustness_stop_ms": statistics.median(rob_stop) if rob_stop else None,
                      "robustness": [{k: r.get(k) for k in ("name", "decoded", "same_text", "run")} for r in rr]
                      if an.symbols else None,
                      "bare_zxing_ms": statistics.median(bare), "symbols": syms})
@@ -138,8 +145,14 @@ def summary(res: dict, label: str, only: list[str] | None = None) -> dict:
                     "cpu_p90_ms": sorted(r["cpu_ms"] for r in sel)[int(0.9 * (len(sel) - 1))],
                     "bare_zxing_ms": statistics.median(r["bare_zxing_ms"] for r in sel),
                     "robustness_ms": statistics.median(r["robustness_ms"] for r in sel if r["robustness_ms"]),
+                    "robustness_stop_ms": _median_or_none([r["robustness_stop_ms"] for r in sel]),
                     "stages": {k: statistics.median(r["stages"][k] for r in sel) for k in STAGES}}
     return out
+
+
+def _median_or_none(vals: list) -> float | None:
+    vals = [v for v in vals if v is not None]
+    return statistics.median(vals) if vals else None
 
 
 def compare(a: dict, b: dict) -> list[str]:
@@ -205,8 +218,10 @@ def main() -> int:
                          ("  p90", lambda s: s[key]["cpu_p90_ms"]),
                          *((f"  stage {k}", (lambda kk: lambda s: s[key]["stages"][kk])(k)) for k in STAGES),
                          ("robustness() CPU ms", lambda s: s[key]["robustness_ms"]),
+                         ("  stopping when decided", lambda s: s[key]["robustness_stop_ms"]),
                          ("bare zxing-cpp CPU ms", lambda s: s[key]["bare_zxing_ms"])):
-            print(f"  {row:28s}" + "".join(f"{get(s):22.2f}" for s in sums))
+            print(f"  {row:28s}" + "".join(f"{get(s):22.2f}" if get(s) is not None else f"{'-':>22s}"
+                                            for s in sums))
     if len(results) == 2:
         diffs = compare(results[0][1], results[1][1])
         print(f"\nmeasurements that moved between the baseline and this tree: {len(diffs)}")
