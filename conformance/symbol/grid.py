@@ -660,8 +660,14 @@ def _profiles(gray: np.ndarray, hom: np.ndarray, n: int, d: np.ndarray, inverted
     pts = np.concatenate([
         np.stack([A, -D], -1), np.stack([A, n + D], -1), np.stack([-D, A], -1), np.stack([n + D, A], -1),
     ]).reshape(-1, 2)
-    xy = _project(hom, pts)
-    v = (_bilinear(gray, xy) if exact else _sample(gray, xy).astype(np.float64)).reshape(4 * n, nd)
+    if exact:
+        xy = _project(hom, pts)
+        v = _bilinear(gray, xy).reshape(4 * n, nd)
+    else:  # float32 positions are good to 1e-3 pixel here; the samples that matter are re-read exactly
+        xy = cv2.perspectiveTransform(pts.reshape(-1, 1, 2).astype(np.float32), hom.astype(np.float32))
+        xy = xy.reshape(-1, 2) - np.float32(0.5)
+        v = _sample(gray, xy).astype(np.float64).reshape(4 * n, nd)
+        xy = xy.astype(np.float64)
     if inverted:
         v = 255.0 - v
     return v, np.isnan(v), xy.reshape(4 * n, nd, 2)
@@ -717,7 +723,10 @@ def _edge_lines(v: np.ndarray, out: np.ndarray, d: np.ndarray, n: int, mid: floa
             if np.ptp(x[keep]) < 2:
                 alpha, beta = float(np.median(e[keep])), 0.0
                 break
-            beta, alpha = (float(c) for c in np.polyfit(x[keep], e[keep], 1))
+            xk, ek = x[keep], e[keep]
+            xm, em = float(xk.mean()), float(ek.mean())
+            beta = float(((xk - xm) * (ek - em)).sum() / ((xk - xm) ** 2).sum())
+            alpha = em - beta * xm
             resid = np.abs(e - (alpha + beta * x))
             new_keep = resid <= max(0.1, 3 * float(np.median(resid)))
             if np.count_nonzero(new_keep) < 3 or (new_keep == keep).all():
