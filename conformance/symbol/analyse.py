@@ -2,7 +2,12 @@
 
 zxing-cpp is primary and finds all symbols; zbar and OpenCV Aruco read only the region each primary symbol occupies
 (whole image only when the primary found nothing). ECC/version/mask are cross-checked against our own reading of
-the two format-information copies (grid.py); disagreements are reported, never hidden.
+the two format-information copies (grid.py); disagreements are reported, never hidden. The grid's module count is
+cross-checked against the decoded version (N = 17 + 4 * version), so the module size cannot come from a wrong N.
+
+The quiet zone is measured in fractional modules (grid.quiet_zone): `quiet_zone_modules` is the value to compare
+with a minimum (one decimal, rounded down, see quiet_zone_value), `quiet_zone_modules_measured` the measurement to
+0.001 module and `quiet_zone_px` the same in pixels.
 """
 from __future__ import annotations
 
