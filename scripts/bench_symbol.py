@@ -10,11 +10,11 @@ for a bare decode and is not counted):
 - robustness() with the default profile's degradations (SYMBOL-008);
 - bare zxing-cpp on the same array, for scale.
 
-The baseline is another git revision of conformance/ (default: main), extracted to a temporary folder and run in a
-child process in the same run, so both figures come from the same machine state. Then the measurements of both
+The baseline is another git revision of conformance/ (default: where this branch left main, `git merge-base HEAD
+main`), extracted to a temporary folder and run in a child process in the same run, so both figures come from the same machine state. Then the measurements of both
 trees are compared image by image (ECC / version / mask / module px / quiet zone / contrast / decoders / grid).
 
-    .venv/bin/python scripts/bench_symbol.py [--baseline main] [--repeat 5] [--limit N]
+    .venv/bin/python scripts/bench_symbol.py [--baseline REV] [--repeat 5] [--limit N]
 """
 from __future__ import annotations
 
@@ -120,7 +120,7 @@ def measure(code_root: str, limit: int | None, repeat: int) -> dict:
                      "cpu_ms": statistics.median(total), "stages": {k: statistics.median(v) for k, v in stages.items()},
                      "robustness_ms": statistics.median(rob) if rob else None,
                      "robustness_stop_ms": statistics.median(rob_stop) if rob_stop else None,
-                     "robustness": [{k: r.get(k) for k in ("name", "decoded", "same_text", "run")} for r in rr]
+                     "robustness": [{k: r.get(k) for k in ("name", "decoded", "same_text")} for r in rr]
                      if an.symbols else None,
                      "bare_zxing_ms": statistics.median(bare), "symbols": syms})
     return {"root": code_root, "cv2_threads": cv2.getNumThreads(), "rows": rows}
@@ -182,7 +182,8 @@ def compare(a: dict, b: dict) -> list[str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--baseline", default="main", help="git revision to compare with (default: main); '' for none")
+    ap.add_argument("--baseline", default=None,
+                    help="git revision to compare with (default: git merge-base HEAD main); '' for none")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--child", help=argparse.SUPPRESS)
@@ -190,6 +191,9 @@ def main() -> int:
     if a.child:
         print(json.dumps(measure(a.child, a.limit, a.repeat)))
         return 0
+    if a.baseline is None:
+        a.baseline = subprocess.run(["git", "-C", str(ROOT), "merge-base", "HEAD", "main"], capture_output=True,
+                                    text=True).stdout.strip()[:12]
     results = []
     with tempfile.TemporaryDirectory() as td:
         roots = []

@@ -307,16 +307,16 @@ def test_robustness_stops_when_the_outcome_is_decided():
     for a in (an, an2):
         s = _only(a)
         full = robustness(a, s, degs)
-        assert all(r["run"] for r in full) and [r["name"] for r in full] == [d["name"] for d in degs]
+        assert not any(r["not_run"] for r in full) and [r["name"] for r in full] == [d["name"] for d in degs]
         full_ok = sum(1 for r in full if r["decoded"] and r["same_text"])
         for need in range(len(degs) + 1):
             rows = robustness(a, s, degs, min_passed=need)
             assert [r["name"] for r in rows] == [d["name"] for d in degs]
-            ran = [r for r in rows if r["run"]]
+            ran = [r for r in rows if not r["not_run"]]
             ok = sum(1 for r in ran if r["decoded"] and r["same_text"])
             assert (ok >= need) == (full_ok >= need), (need, rows)
             for r in rows:
-                if r["run"]:
+                if not r["not_run"]:
                     assert r == next(f for f in full if f["name"] == r["name"])
                 else:
                     assert r["decoded"] is None and r["same_text"] is None
@@ -327,7 +327,7 @@ def test_robustness_stops_when_the_outcome_is_decided():
                 assert not (ok_before >= need or ok_before + len(degs) - len(before) < need)
     # a robust symbol needs only two of them when the profile asks for two
     rows = robustness(an, _only(an), PROFILE_DEGRADATIONS, min_passed=2)
-    assert [r["run"] for r in rows] == [True, True, False, False, False]
+    assert [r["not_run"] for r in rows] == [False, False, True, True, True]
 
 
 @pytest.mark.parametrize("ecc,cap1,cap10,cap40", [("L", 17, 271, 2953), ("M", 14, 213, 2331),

@@ -1,8 +1,8 @@
 """Symbol layer: locate, decode and measure QR symbols in screenshots.
 
     analyse_image(source, *, ppi=None, max_pixels=40_000_000, name=None) -> ImageAnalysis   (never raises)
-    robustness(analysis, symbol, degradations, min_passed=None) -> [{name, decoded, same_text, run}]   (SYMBOL-008;
-        with min_passed the sweep stops once the outcome is decided; the rest are listed with run=False)
+    robustness(analysis, symbol, degradations, min_passed=None) -> [{name, decoded, same_text, not_run}] (SYMBOL-008;
+        with min_passed the sweep stops once the outcome is decided; the rest are listed with not_run=True)
     min_version_for(data, ecc) -> int   smallest byte-mode version; 41 when nothing up to v40 holds it
 
 zxing-cpp is primary and finds every symbol; zbar and OpenCV QRCodeDetectorAruco read only each symbol's region

@@ -77,12 +77,12 @@ def apply_degradation(img: np.ndarray, d: dict[str, Any]) -> np.ndarray:
 
 def robustness(analysis: Any, symbol: Any, degradations: list[dict[str, Any]],
                min_passed: int | None = None) -> list[dict[str, Any]]:
-    """[{name, decoded, same_text, run}] for each degradation applied to the crop of `symbol` (zxing-cpp decodes).
+    """[{name, decoded, same_text, not_run}] for each degradation applied to the crop of `symbol` (zxing-cpp decodes).
 
     A degradation that cannot be applied (unknown kind, bad parameter, no image) gives decoded=False plus `error`.
     With `min_passed` (the profile's min_degradations_passed), the sweep stops as soon as the outcome is decided:
     once that many have passed, or once too few remain for it to be reached. The degradations not run are still
-    listed, in profile order, with run=False and decoded / same_text None. Without it every degradation runs.
+    listed, in profile order, with not_run=True and decoded / same_text None. Without it every degradation runs.
     """
     out: list[dict[str, Any]] = []
     gray = getattr(analysis, "gray", None)
@@ -95,9 +95,9 @@ def robustness(analysis: Any, symbol: Any, degradations: list[dict[str, Any]],
         d = d if isinstance(d, dict) else {}
         name = str(d.get("name") or f"degradation_{i + 1}")
         if need is not None and (passed >= need or passed + (len(degradations) - i) < need):
-            out.append({"name": name, "decoded": None, "same_text": None, "run": False})
+            out.append({"name": name, "decoded": None, "same_text": None, "not_run": True})
             continue
-        row: dict[str, Any] = {"name": name, "decoded": False, "same_text": False, "run": True}
+        row: dict[str, Any] = {"name": name, "decoded": False, "same_text": False, "not_run": False}
         if gray is None or corners.shape[0] != 4:
             row["error"] = "no image or symbol position to degrade"
             out.append(row)
