@@ -654,23 +654,28 @@ def _profiles(gray: np.ndarray, hom: np.ndarray, n: int, d: np.ndarray, inverted
     with cv2.remap (positions on a 1/32-pixel grid), for finding where things are before placing them exactly.
     """
     a = np.arange(n) + 0.5
-    nd = d.size
-    A = np.repeat(a[None, :], nd, 0).T  # (n, nd)
-    D = np.repeat(d[None, :], n, 0)
-    pts = np.concatenate([
-        np.stack([A, -D], -1), np.stack([A, n + D], -1), np.stack([-D, A], -1), np.stack([n + D, A], -1),
-    ]).reshape(-1, 2)
+    zero, one = np.zeros(n), np.ones(n)
+    # each line is P0 + d * u in module space; through the homography, h0 + d * hu in homogeneous image space
+    p0 = np.concatenate([np.stack([a, zero, one], 1), np.stack([a, zero + n, one], 1),
+                         np.stack([zero, a, one], 1), np.stack([zero + n, a, one], 1)])
+    u = np.concatenate([np.tile([0.0, -1.0, 0.0], (n, 1)), np.tile([0.0, 1.0, 0.0], (n, 1)),
+                        np.tile([-1.0, 0.0, 0.0], (n, 1)), np.tile([1.0, 0.0, 0.0], (n, 1))])
+    h0, hu = p0 @ hom.T, u @ hom.T
+    w = h0[:, 2:3] + hu[:, 2:3] * d[None, :]
+    x = (h0[:, 0:1] + hu[:, 0:1] * d[None, :]) / w - 0.5  # pixel-edge -> pixel-centre coordinates
+    y = (h0[:, 1:2] + hu[:, 1:2] * d[None, :]) / w - 0.5
+    hgt, wid = gray.shape[:2]
+    out = ~((x >= -0.5) & (x <= wid - 0.5) & (y >= -0.5) & (y <= hgt - 0.5))
+    xy = np.stack([x, y], -1)
     if exact:
-        xy = _project(hom, pts)
-        v = _bilinear(gray, xy).reshape(4 * n, nd)
-    else:  # float32 positions are good to 1e-3 pixel here; the samples that matter are re-read exactly
-        xy = cv2.perspectiveTransform(pts.reshape(-1, 1, 2).astype(np.float32), hom.astype(np.float32))
-        xy = xy.reshape(-1, 2) - np.float32(0.5)
-        v = _sample(gray, xy).astype(np.float64).reshape(4 * n, nd)
-        xy = xy.astype(np.float64)
+        v = _bilinear(gray, xy.reshape(-1, 2)).reshape(x.shape)
+    else:
+        v = cv2.remap(gray, x.astype(np.float32), y.astype(np.float32), cv2.INTER_LINEAR,
+                      borderMode=cv2.BORDER_REPLICATE).astype(np.float64)
+        v[out] = np.nan
     if inverted:
         v = 255.0 - v
-    return v, np.isnan(v), xy.reshape(4 * n, nd, 2)
+    return v, out, xy
 
 
 def _bilinear(img: np.ndarray, xy: np.ndarray) -> np.ndarray:
@@ -790,14 +795,13 @@ def quiet_zone(gray: np.ndarray, hom: np.ndarray, n: int, module_px: float, mid:
     v = _exact_where_dark(gray, v, out, xy, d, mid, inverted)
     sq = cv2.perspectiveTransform(np.array([[[0, 0]], [[n, 0]], [[n, n]], [[0, n]]], np.float64), hom).reshape(4, 2)
     module_ref = float(np.mean([np.linalg.norm(sq[i] - sq[(i + 1) % 4]) for i in range(4)])) / n
-    dark = v <= mid
+    stop = (v <= mid) | out  # dark or outside the image
     rows = np.arange(4 * n)
     start = int(np.searchsorted(d, 0.0, side="left"))
-    idx = np.arange(nd)[None, :]
-    m1 = ((~dark) | out) & (idx >= start)  # first light or out-of-image sample from the edge on
-    k1 = np.where(m1.any(axis=1), np.argmax(m1, axis=1), nd)
+    m1 = ~stop[:, start:] | out[:, start:]  # first light or out-of-image sample from the edge on
+    k1 = np.where(m1.any(axis=1), np.argmax(m1, axis=1) + start, nd)
     k1c = np.minimum(k1, nd - 1)
-    m2 = (dark | out) & (idx > k1[:, None])  # then the first dark or out-of-image sample
+    m2 = stop & (np.arange(nd)[None, :] > k1[:, None])  # then the first dark or out-of-image sample
     k2 = np.where(m2.any(axis=1), np.argmax(m2, axis=1), nd)
     k2c = np.minimum(k2, nd - 1)
     q = np.zeros(4 * n)
