@@ -2,7 +2,12 @@
 
 zxing-cpp is primary and finds all symbols; zbar and OpenCV Aruco read only the region each primary symbol occupies
 (whole image only when the primary found nothing). ECC/version/mask are cross-checked against our own reading of
-the two format-information copies (grid.py); disagreements are reported, never hidden.
+the two format-information copies (grid.py); disagreements are reported, never hidden. The grid's module count is
+cross-checked against the decoded version (N = 17 + 4 * version), so the module size cannot come from a wrong N.
+
+The quiet zone is measured in fractional modules (grid.quiet_zone): `quiet_zone_modules` is the value to compare
+with a minimum (one decimal, rounded down, see quiet_zone_value), `quiet_zone_modules_measured` the measurement to
+0.001 module and `quiet_zone_px` the same in pixels.
 """
 from __future__ import annotations
 
@@ -35,7 +40,11 @@ class SymbolReport:
     corners: list[list[float]] = field(default_factory=list)
     orientation_deg: float | None = None
     module_px: float | None = None
-    quiet_zone_modules: int | None = None
+    # quiet zone in fractional modules, one decimal, rounded DOWN; only a measurement short of a whole number of
+    # modules by what the pixel grid can explain counts as that whole number (quiet_zone_value); compare this one
+    quiet_zone_modules: float | None = None
+    quiet_zone_modules_measured: float | None = None  # the measurement itself, to 0.001 module (no allowance)
+    quiet_zone_px: float | None = None  # the measurement in image pixels
     quiet_zone_clipped: bool = False  # the measurement reached the image edge (the value is a lower bound)
     polarity: str | None = None
     symbol_contrast: float | None = None
@@ -130,6 +139,53 @@ def _orientation(corners: np.ndarray) -> float:
     return round(math.degrees(math.atan2(v[1], v[0])), 1)
 
 
+def _read_grid_checked(gray: np.ndarray, corners: np.ndarray, hint: int | None,
+                       source: str = D.ZXING) -> G.GridRead | None:
+    """The module grid, its module count cross-checked against the decoded version (N = 17 + 4 * version).
+
+    The timing-pattern estimate of N fixes the module size (side / N). When it disagrees with the version the
+    decoder read (e.g. a version-21 symbol with 2-pixel modules taken for 21 modules of 9.6 pixels), the grid is
+    read again with N from the version; if that is impossible, the first read is kept but marked not confident.
+    """
+    gr = G.read_grid(gray, corners, hint_modules=hint)
+    if not hint or (gr is not None and gr.n == hint):
+        return gr
+    gr2 = G.read_grid(gray, corners, force_modules=hint)
+    if gr2 is not None:
+        gr2.format["modules_from"] = f"{source} version"
+        if gr is not None:
+            gr2.format["modules_estimated"] = gr.n
+        return gr2
+    if gr is not None:
+        gr.format["confident"] = False
+        gr.format["not_confident_because"] = (f"{gr.n} modules from the timing patterns, but the decoded version "
+                                              f"{(hint - 17) // 4} has {hint}")
+    return gr
+
+
+RASTER_ALLOWANCE_PX = 0.5
+
+
+def quiet_zone_value(measured: float, module_px: float, modules: int) -> float:
+    """The quiet zone to report and compare with a minimum: one decimal, rounded down, except that a measurement
+    short of a whole number of modules by no more than the pixel grid can explain counts as that whole number.
+
+    An app that draws a 4-module quiet zone at a fractional module size can only fill whole pixels: the quiet
+    zone's outer edge lands up to RASTER_ALLOWANCE_PX (half a pixel) off, and the module size, measured over the
+    symbol's side whose own edges are rounded too, is known to one pixel over N modules, i.e. measured/N pixel over
+    the quiet zone. A shortfall within those (21 light pixels at 5.35-pixel modules: 3.92 modules) is 4 modules as
+    far as a screenshot can tell. A margin a whole pixel short (21 px at 5.5-px modules = 3.82 modules) is
+    reported as 3.8 and never reaches 4.
+    """
+    v = round(float(measured), 3)
+    whole = math.ceil(v - 1e-9)
+    if module_px and module_px > 0 and modules and whole > v:
+        allowance_px = RASTER_ALLOWANCE_PX + v / modules
+        if (whole - v) * module_px <= allowance_px + 1e-9:
+            return float(whole)
+    return math.floor(v * 10 + 1e-9) / 10
+
+
 def _fill_from_grid(rep: SymbolReport, gray: np.ndarray, gr: G.GridRead | None, ppi: float | None,
                     timings: dict[str, float]) -> None:
     if gr is None:
@@ -144,7 +200,9 @@ def _fill_from_grid(rep: SymbolReport, gray: np.ndarray, gr: G.GridRead | None, 
     rep.module_px = round(m["module_px"], 3)
     rep.size_px = round(m["size_px"], 1)
     rep.size_mm = round(m["size_px"] / ppi * 25.4, 2) if ppi else None
-    rep.quiet_zone_modules = m["quiet_zone_modules"]
+    rep.quiet_zone_modules = quiet_zone_value(m["quiet_zone_modules"], m["quiet_zone_module_px"], gr.n)
+    rep.quiet_zone_modules_measured = round(float(m["quiet_zone_modules"]), 3)
+    rep.quiet_zone_px = round(float(m["quiet_zone_modules"]) * m["quiet_zone_module_px"], 2)
     rep.quiet_zone_clipped = m["quiet_zone_clipped"]
     rep.polarity = m["polarity"]
     rep.dark_luma = round(m["dark_luma"], 1)
@@ -152,7 +210,7 @@ def _fill_from_grid(rep: SymbolReport, gray: np.ndarray, gr: G.GridRead | None, 
     rep.symbol_contrast = round(m["symbol_contrast"], 4)
     rep.wcag_contrast = round(m["wcag_contrast"], 3)
     t = time.perf_counter()
-    rep.quality = Q.grade_symbol(gray, gr, uec=rep.uec, quiet_zone_modules=m["quiet_zone_modules"])
+    rep.quality = Q.grade_symbol(gray, gr, uec=rep.uec, quiet_zone_modules=rep.quiet_zone_modules)
     timings["quality"] = timings.get("quality", 0.0) + (time.perf_counter() - t) * 1000
 
 
@@ -218,13 +276,7 @@ def _analyse(source: Any, an: ImageAnalysis, ppi: float | None, max_pixels: int)
         # The secondary decoders run on the pool's threads (both release the GIL) while this thread reads the grid.
         pending = _start_secondaries(gray, corners, rep, avail)
         t = time.perf_counter()
-        gr = G.read_grid(gray, corners, hint_modules=hint)
-        if hint and (gr is None or (not gr.format.get("confident") and gr.n != hint)):
-            # tiny modules: the timing-pattern estimate was not confirmed; measure with zxing-cpp's module count
-            gr2 = G.read_grid(gray, corners, force_modules=hint)
-            if gr2 is not None:
-                gr = gr2
-                gr.format["modules_from"] = "zxing-cpp version"
+        gr = _read_grid_checked(gray, corners, hint)
         tm["grid"] += (time.perf_counter() - t) * 1000
         _fill_from_grid(rep, gray, gr, ppi, tm)
         if gr is not None and rep.ecc and rep.mask is not None:
@@ -336,7 +388,8 @@ def _fallback(gray: np.ndarray, an: ImageAnalysis, avail: dict[str, bool], ppi: 
         rep.text = first.text
         rep.raw_bytes = first.raw
         t = time.perf_counter()
-        gr = G.read_grid(gray, first.corners)
+        hint = next((h.extra.get("modules") for h in g if h.extra.get("modules")), None)  # OpenCV's grid side
+        gr = _read_grid_checked(gray, first.corners, hint, D.OPENCV)
         tm["grid"] += (time.perf_counter() - t) * 1000
         _fill_from_grid(rep, gray, gr, ppi, tm)
         if gr is not None:

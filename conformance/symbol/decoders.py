@@ -68,33 +68,94 @@ def zbar_read(img: np.ndarray) -> list[Hit]:
     if _pyzbar is None:
         return []
     try:
-        res = _pyzbar.decode(np.ascontiguousarray(img), symbols=[_pyzbar.ZBarSymbol.QRCODE])
+        res = _zbar_decode(np.ascontiguousarray(img, dtype=np.uint8))
     except Exception:  # noqa: BLE001
         return []
     hits = []
-    for r in res:
-        pts = np.array([[p.x, p.y] for p in r.polygon], np.float64)
+    for data, polygon, orientation in res:
+        pts = np.array(polygon, np.float64).reshape(-1, 2)
         if pts.shape[0] != 4:
-            x, y, w, h = r.rect
-            pts = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float64)
-        data = bytes(r.data)
-        hits.append(Hit(ZBAR, data.decode("utf-8", errors="replace"), data, pts,
-                        {"orientation": getattr(r, "orientation", None)}))
+            xs, ys = pts[:, 0], pts[:, 1]
+            x, y, x1, y1 = xs.min(), ys.min(), xs.max(), ys.max()
+            pts = np.array([[x, y], [x1, y], [x1, y1], [x, y1]], np.float64)
+        hits.append(Hit(ZBAR, data.decode("utf-8", errors="replace"), data, pts, {"orientation": orientation}))
     return hits
+
+
+_ZBAR_ORIENTATIONS = {0: "UP", 1: "RIGHT", 2: "DOWN", 3: "LEFT"}
+
+
+def _zbar_decode(gray: np.ndarray) -> list[tuple[bytes, list[tuple[int, int]], str | None]]:
+    """zbar's QR reads as (data, polygon, orientation), through pyzbar's ctypes bindings.
+
+    Not pyzbar.decode(): after zbar has read a structured-append symbol it reports the orientation as
+    ZBAR_ORIENT_UNKNOWN (-1, 4294967295 unsigned), and pyzbar raises ValueError converting that to its
+    ZBarOrientation enum, losing what zbar read. Here an unknown orientation is simply None.
+    """
+    from ctypes import c_void_p, cast, string_at
+
+    from pyzbar import wrapper as W
+    from pyzbar.locations import convex_hull
+
+    if gray.ndim != 2 or gray.size == 0:
+        return []
+    height, width = gray.shape
+    pixels = gray.tobytes()
+    out = []
+    scanner = W.zbar_image_scanner_create()
+    if not scanner:
+        return []
+    try:
+        for sym in W.ZBarSymbol:
+            W.zbar_image_scanner_set_config(scanner, sym, W.ZBarConfig.CFG_ENABLE,
+                                            1 if sym == W.ZBarSymbol.QRCODE else 0)
+        image = W.zbar_image_create()
+        if not image:
+            return []
+        try:
+            W.zbar_image_set_format(image, 808466521)  # fourcc 'Y800': 8-bit greyscale
+            W.zbar_image_set_size(image, width, height)
+            W.zbar_image_set_data(image, cast(pixels, c_void_p), len(pixels), None)
+            if W.zbar_scan_image(scanner, image) < 0:
+                return []
+            symbol = W.zbar_image_first_symbol(image)
+            while symbol:
+                data = string_at(W.zbar_symbol_get_data(symbol), W.zbar_symbol_get_data_length(symbol))
+                polygon = convex_hull((W.zbar_symbol_get_loc_x(symbol, i), W.zbar_symbol_get_loc_y(symbol, i))
+                                      for i in range(W.zbar_symbol_get_loc_size(symbol)))
+                orientation = None
+                if W.zbar_symbol_get_orientation is not None:
+                    orientation = _ZBAR_ORIENTATIONS.get(int(W.zbar_symbol_get_orientation(symbol)))
+                out.append((bytes(data), [(int(x), int(y)) for x, y in polygon], orientation))
+                symbol = W.zbar_symbol_next(symbol)
+        finally:
+            W.zbar_image_destroy(image)
+    finally:
+        W.zbar_image_scanner_destroy(scanner)
+    return out
 
 
 _ARUCO_LOCK = threading.Lock()
 
 
 def opencv_read(img: np.ndarray) -> list[Hit]:
+    """OpenCV QRCodeDetectorAruco's read. Payload bytes that are not UTF-8 make detectAndDecode raise
+    UnicodeDecodeError after OpenCV has decoded them; those are read again as bytes and shown with U+FFFD for the
+    undecodable bytes, so the read is reported (and differs from zxing-cpp's) instead of lost."""
     global _aruco
     if not _HAS_ARUCO:
         return []
+    raw = None
     try:
         with _ARUCO_LOCK:  # one detector object; calls may come from the secondary-decoder threads
             if _aruco is None:
                 _aruco = cv2.QRCodeDetectorAruco()
-            text, pts, _straight = _aruco.detectAndDecode(img)
+            try:
+                text, pts, _straight = _aruco.detectAndDecode(img)
+            except UnicodeDecodeError:
+                raw, pts, _straight = _aruco.detectAndDecodeBytes(img)
+                raw = bytes(raw) if raw is not None else b""
+                text = raw.decode("utf-8", errors="replace")
     except Exception:  # noqa: BLE001
         return []
     if not text or pts is None:
@@ -102,4 +163,6 @@ def opencv_read(img: np.ndarray) -> list[Hit]:
     pts = np.asarray(pts, np.float64).reshape(-1, 2)
     if pts.shape[0] != 4:
         return []
-    return [Hit(OPENCV, text, None, pts, {})]
+    side = int(_straight.shape[0]) if isinstance(_straight, np.ndarray) and _straight.ndim == 2 else 0
+    modules = side if 21 <= side <= 177 and (side - 17) % 4 == 0 else None
+    return [Hit(OPENCV, text, raw, pts, {"modules": modules})]  # modules: OpenCV's rectified grid side

@@ -68,28 +68,43 @@ def apply_degradation(img: np.ndarray, d: dict[str, Any]) -> np.ndarray:
         if not 0 <= f <= 4:
             raise ValueError(f"contrast factor {f} out of range")
         mean = float(img.mean())
+        if img.dtype == np.uint8:  # the same float32 arithmetic, once per grey level instead of once per pixel
+            lut = np.clip(mean + (np.arange(256, dtype=np.float32) - mean) * f + 0.5, 0, 255).astype(np.uint8)
+            return cv2.LUT(img, lut)
         return np.clip(mean + (img.astype(np.float32) - mean) * f + 0.5, 0, 255).astype(np.uint8)
     raise ValueError(f"unknown degradation kind {kind!r} (expected one of {', '.join(KINDS)})")
 
 
-def robustness(analysis: Any, symbol: Any, degradations: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """[{name, decoded, same_text}] for each degradation applied to the crop of `symbol` (zxing-cpp decodes).
+def robustness(analysis: Any, symbol: Any, degradations: list[dict[str, Any]],
+               min_passed: int | None = None) -> list[dict[str, Any]]:
+    """[{name, decoded, same_text, not_run}] for each degradation applied to the crop of `symbol` (zxing-cpp decodes).
 
     A degradation that cannot be applied (unknown kind, bad parameter, no image) gives decoded=False plus `error`.
+    With `min_passed` (the profile's min_degradations_passed), the sweep stops as soon as the outcome is decided:
+    once that many have passed, or once too few remain for it to be reached. The degradations not run are still
+    listed, in profile order, with not_run=True and decoded / same_text None. Without it every degradation runs.
     """
     out: list[dict[str, Any]] = []
     gray = getattr(analysis, "gray", None)
     corners = np.asarray(getattr(symbol, "corners", None) or [], np.float64).reshape(-1, 2)
-    for i, d in enumerate(degradations or []):
+    degradations = list(degradations or [])
+    need = None if min_passed is None else max(0, min(int(min_passed), len(degradations)))
+    passed = 0
+    crop = None
+    for i, d in enumerate(degradations):
         d = d if isinstance(d, dict) else {}
         name = str(d.get("name") or f"degradation_{i + 1}")
-        row: dict[str, Any] = {"name": name, "decoded": False, "same_text": False}
+        if need is not None and (passed >= need or passed + (len(degradations) - i) < need):
+            out.append({"name": name, "decoded": None, "same_text": None, "not_run": True})
+            continue
+        row: dict[str, Any] = {"name": name, "decoded": False, "same_text": False, "not_run": False}
         if gray is None or corners.shape[0] != 4:
             row["error"] = "no image or symbol position to degrade"
             out.append(row)
             continue
         try:
-            crop = _crop(gray, corners, getattr(symbol, "module_px", None))
+            if crop is None:
+                crop = _crop(gray, corners, getattr(symbol, "module_px", None))
             img = apply_degradation(crop, d)
         except (ValueError, TypeError, cv2.error) as exc:
             row["error"] = str(exc)
@@ -99,6 +114,7 @@ def robustness(analysis: Any, symbol: Any, degradations: list[dict[str, Any]]) -
         row["decoded"] = bool(res)
         want = getattr(symbol, "text", None)
         row["same_text"] = want is not None and any(r.text == want for r in res)
+        passed += bool(row["decoded"] and row["same_text"])
         out.append(row)
     return out
 

@@ -475,12 +475,22 @@ def _finder_score(g: np.ndarray) -> float:
     return s / (3 * 49 + sep.size)
 
 
+BLUR_MIN_MODULE_PX = 3.0  # below this, a 3x3 box blur turns isolated dark modules light: sample the raw pixels
+FINDER_MIN_SCORE = 0.8  # without a decoded version confirming N, the finder patterns must match this well
+
+
 def read_grid(gray: np.ndarray, corners, hint_modules: int | None = None,
               force_modules: int | None = None) -> GridRead | None:
     """Sample the module grid inside `corners` (any order of the 4 outer corners) and read its format info.
 
     The module count is estimated from the timing patterns (`hint_modules` only breaks ties) unless
-    `force_modules` fixes it (used when the estimate was not confirmed by the format information).
+    `force_modules` fixes it (used when the estimate disagrees with the decoded version). Samples are taken on a
+    3x3-blurred crop when modules are at least BLUR_MIN_MODULE_PX wide; below that the raw pixels are read first
+    (a 3x3 blur over a 2-pixel module averages it with its neighbours) and the blurred crop only when the raw read
+    is not confident (a blurry photo of small modules). A read is `confident` when both format copies agree
+    (Appendix A rule), a confident version-information read (versions 7+) agrees with the module count, and the
+    module count is either the decoded version's (hint or force) or confirmed by the finder patterns sitting where
+    the grid puts them (a wrong count can read the same finder-region bits as both format copies).
     """
     corners = np.asarray(corners, np.float64).reshape(4, 2)
     side = float(np.mean([np.linalg.norm(corners[i] - corners[(i + 1) % 4]) for i in range(4)]))
@@ -496,20 +506,51 @@ def read_grid(gray: np.ndarray, corners, hint_modules: int | None = None,
     if x1 - x0 < 8 or y1 - y0 < 8:
         return None
     crop = np.ascontiguousarray(gray[y0:y1, x0:x1])
-    blur = cv2.blur(crop, (3, 3))
     local = corners - np.array([x0, y0], np.float64)
-    n, k, tscore = estimate_modules(blur, local, hint_modules, force_modules)
+    origin = np.array([x0, y0], np.float64)
+    known = force_modules or hint_modules
+    blurred: list[np.ndarray] = []
+
+    def blur() -> np.ndarray:
+        if not blurred:
+            blurred.append(cv2.blur(crop, (3, 3)))
+        return blurred[0]
+
+    if known and side / known < BLUR_MIN_MODULE_PX:
+        src = crop
+        n, k, tscore = estimate_modules(src, local, hint_modules, force_modules)
+    else:
+        src = blur()
+        n, k, tscore = estimate_modules(src, local, hint_modules, force_modules)
+        if not known and (tscore < 0.95 or (n and side / n < BLUR_MIN_MODULE_PX)):
+            # no decoded version to go by: small modules may only show their timing patterns on the raw pixels
+            n2, k2, s2 = estimate_modules(crop, local)
+            if n2 and s2 > tscore + 1e-9:
+                src, n, k, tscore = crop, n2, k2, s2
     if n == 0:
         return None
+    confirmed = known is not None and n == known
+    gr = _sample_grid(src, crop, local, origin, n, k, tscore, confirmed)
+    if src is crop and (gr is None or not gr.format["confident"]):
+        alt = _sample_grid(blur(), crop, local, origin, n, k, tscore, confirmed)
+        if alt is not None and (gr is None or alt.format["confident"]
+                                or sum(alt.format["hamming"]) < sum(gr.format["hamming"])):
+            gr = alt
+    return gr
+
+
+def _sample_grid(src: np.ndarray, crop: np.ndarray, local: np.ndarray, origin: np.ndarray, n: int, k: int,
+                 tscore: float, confirmed: bool) -> GridRead | None:
+    """Sample an n x n grid from `src` (the crop, raw or blurred) and orient it by its finders and format info."""
     c = np.roll(local, -k, axis=0)
     h = _homography(c, float(n))
     centres = (np.stack(np.meshgrid(np.arange(n), np.arange(n)), -1).reshape(-1, 2) + 0.5)
     pts = _project(h, centres)
-    vb = _sample(blur, pts)
+    vb = _sample(src, pts)
     if np.isnan(vb).any():
         return None
     vb = vb.reshape(n, n)
-    luma = _sample(crop, pts).reshape(n, n)
+    luma = vb if src is crop else _sample(crop, pts).reshape(n, n)
     t = _otsu(vb)
     dark = vb <= t
     best = (-1.0, 0, False)
@@ -538,11 +579,23 @@ def read_grid(gray: np.ndarray, corners, hint_modules: int | None = None,
         r, cc = divmod(int(flat), n)
         mod_corner[key] = (float(cc + (1 if cc == n - 1 else 0)), float(r + (1 if r == n - 1 else 0)))
     sym = np.array([mod_corner[kk] for kk in ("TL", "TR", "BR", "BL")], np.float64)
-    img_c = cv2.perspectiveTransform(sym.reshape(-1, 1, 2), h).reshape(-1, 2) + np.array([x0, y0])
+    img_c = cv2.perspectiveTransform(sym.reshape(-1, 1, 2), h).reshape(-1, 2) + origin
     fmt = read_format(grid)
+    fmt["finder_score"] = round(float(fscore), 3)
+    if fmt["confident"] and not confirmed and fscore < FINDER_MIN_SCORE:
+        fmt["confident"] = False
+        fmt["not_confident_because"] = "finder patterns not found where the module grid puts them"
+    vi = fmt.get("version_info")
+    if fmt["confident"] and vi and vi.get("confident") and vi["version"] != fmt["version"]:
+        fmt["confident"] = False
+        fmt["not_confident_because"] = (f"version information says {vi['version']}, the module count "
+                                        f"{n} says {fmt['version']}")
     hfull = _homography(img_c, float(n))
+    # mirrored: TL -> TR -> BR turns counter-clockwise on screen (y down), whatever order the corners came in
+    e1, e2 = img_c[1] - img_c[0], img_c[2] - img_c[1]
+    mirrored = bool(e1[0] * e2[1] - e1[1] * e2[0] < 0)
     return GridRead(n=n, grid=grid, corners=img_c, homography=hfull, luma=luma_u, inverted=bool(inv),
-                    mirrored=tr >= 4, timing_score=tscore, finder_score=fscore, format=fmt)
+                    mirrored=mirrored, timing_score=tscore, finder_score=fscore, format=fmt)
 
 
 def _lin(v: float) -> float:
@@ -551,7 +604,7 @@ def _lin(v: float) -> float:
 
 
 def measure(gray: np.ndarray, gr: GridRead, cap: int = QUIET_ZONE_CAP) -> dict[str, Any]:
-    """Module size, quiet zone, polarity and contrast measured through the grid's homography."""
+    """Module size, quiet zone (fractional modules), polarity and contrast measured through the grid's homography."""
     n = gr.n
     c = gr.corners
     sides = [float(np.linalg.norm(c[i] - c[(i + 1) % 4])) for i in range(4)]
@@ -565,38 +618,269 @@ def measure(gray: np.ndarray, gr: GridRead, cap: int = QUIET_ZONE_CAP) -> dict[s
     llo, lhi = _lin(lo), _lin(hi)
     sc = lhi - llo
     wcag = (lhi + 0.05) / (llo + 0.05)
-    mid = (lo + hi) / 2.0
-    # quiet zone: rings of 1..cap modules outward, until < 98 % of samples look like the symbol's light modules
-    qz = 0
-    clipped = False
-    hgt, wid = gray.shape[:2]
-    # ring k (the k-th module outside the symbol edge) is sampled 0.6 of the way out, so a ring counts only when
-    # most of it is light (decoder corners can be ~0.3 module off): 3.5 modules measure 3. Only the four sides
-    # along the symbol are sampled, not the corner squares: a card's rounded corners must not shorten the quiet zone.
-    a = np.arange(n) + 0.5
-    for k in range(1, cap + 1):
-        o = k - 0.4
-        top = np.stack([a, np.full_like(a, -o)], 1)
-        bot = np.stack([a, np.full_like(a, n + o)], 1)
-        left = np.stack([np.full_like(a, -o), a], 1)
-        right = np.stack([np.full_like(a, n + o), a], 1)
-        pts = _project(gr.homography, np.concatenate([top, bot, left, right]))
-        if ((pts[:, 0] < 0) | (pts[:, 1] < 0) | (pts[:, 0] > wid - 1) | (pts[:, 1] > hgt - 1)).any():
-            clipped = True
-            break
-        v = _sample(gray, pts)
-        light = (v > mid) if polarity == "dark-on-light" else (v < mid)
-        if np.count_nonzero(light) < 0.98 * v.size:
-            break
-        qz = k
+    qz, clipped, qz_module_px = quiet_zone(gray, gr.homography, n, module_px, (lo + hi) / 2.0,
+                                           polarity == "light-on-dark", cap)
     return {
         "module_px": module_px,
         "size_px": float(np.mean(sides)),
         "quiet_zone_modules": qz,
         "quiet_zone_clipped": clipped,
+        "quiet_zone_module_px": qz_module_px,  # module size along the symbol's edges as located in the image
         "polarity": polarity,
         "dark_luma": lo,
         "light_luma": hi,
         "symbol_contrast": float(sc),
         "wcag_contrast": float(wcag),
     }
+
+
+QUIET_ZONE_SHORT_FRACTION = 0.02  # at most 2 % of the sampled lines may be shorter than the reported quiet zone
+
+
+def _crossing(v: np.ndarray, d: np.ndarray, k: np.ndarray, level: np.ndarray | float) -> np.ndarray:
+    """Where each profile crosses `level` between samples k-1 and k (linear interpolation), in module units."""
+    r = np.arange(v.shape[0])
+    a, b = v[r, k - 1], v[r, k]
+    den = np.where(np.abs(b - a) > 1e-6, b - a, 1.0)
+    f = np.clip((level - a) / den, 0.0, 1.0)
+    return d[k - 1] + f * (d[k] - d[k - 1])
+
+
+def _profiles(gray: np.ndarray, hom: np.ndarray, n: int, d: np.ndarray, inverted: bool, exact: bool = True):
+    """Luma along one outward line per edge module and side (0 top, 1 bottom, 2 left, 3 right): (v, out, xy).
+
+    v is (4n, len(d)), light = high whatever the polarity; out marks samples outside the image; xy the pixel-centre
+    coordinates of every sample. d is the distance outward from the symbol's edge, in modules. exact=False samples
+    with cv2.remap (positions on a 1/32-pixel grid), for finding where things are before placing them exactly.
+    """
+    a = np.arange(n) + 0.5
+    zero, one = np.zeros(n), np.ones(n)
+    # each line is P0 + d * u in module space; through the homography, h0 + d * hu in homogeneous image space
+    p0 = np.concatenate([np.stack([a, zero, one], 1), np.stack([a, zero + n, one], 1),
+                         np.stack([zero, a, one], 1), np.stack([zero + n, a, one], 1)])
+    u = np.concatenate([np.tile([0.0, -1.0, 0.0], (n, 1)), np.tile([0.0, 1.0, 0.0], (n, 1)),
+                        np.tile([-1.0, 0.0, 0.0], (n, 1)), np.tile([1.0, 0.0, 0.0], (n, 1))])
+    h0, hu = p0 @ hom.T, u @ hom.T
+    w = h0[:, 2:3] + hu[:, 2:3] * d[None, :]
+    x = (h0[:, 0:1] + hu[:, 0:1] * d[None, :]) / w - 0.5  # pixel-edge -> pixel-centre coordinates
+    y = (h0[:, 1:2] + hu[:, 1:2] * d[None, :]) / w - 0.5
+    hgt, wid = gray.shape[:2]
+    out = ~((x >= -0.5) & (x <= wid - 0.5) & (y >= -0.5) & (y <= hgt - 0.5))
+    xy = np.stack([x, y], -1)
+    if exact:
+        v = _bilinear(gray, xy.reshape(-1, 2)).reshape(x.shape)
+    else:
+        v = cv2.remap(gray, x.astype(np.float32), y.astype(np.float32), cv2.INTER_LINEAR,
+                      borderMode=cv2.BORDER_REPLICATE).astype(np.float64)
+        v[out] = np.nan
+    if inverted:
+        v = 255.0 - v
+    return v, out, xy
+
+
+def _bilinear(img: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Bilinear samples in float64 at pixel-centre coordinates (exact positions, unlike cv2.remap's 1/32-pixel
+    grid: an edge is placed to far better than a hundredth of a module); NaN outside the image."""
+    hgt, wid = img.shape[:2]
+    x, y = xy[:, 0], xy[:, 1]
+    inside = (x >= -0.5) & (x <= wid - 0.5) & (y >= -0.5) & (y <= hgt - 0.5) & np.isfinite(x) & np.isfinite(y)
+    xc = np.clip(np.where(inside, x, 0.0), 0.0, wid - 1.0)
+    yc = np.clip(np.where(inside, y, 0.0), 0.0, hgt - 1.0)
+    x0 = np.minimum(np.floor(xc).astype(np.intp), max(wid - 2, 0))
+    y0 = np.minimum(np.floor(yc).astype(np.intp), max(hgt - 2, 0))
+    x1, y1 = np.minimum(x0 + 1, wid - 1), np.minimum(y0 + 1, hgt - 1)
+    fx, fy = xc - x0, yc - y0
+    im = img.astype(np.float64, copy=False) if img.dtype != np.uint8 else img
+    v00, v01 = im[y0, x0].astype(np.float64), im[y0, x1].astype(np.float64)
+    v10, v11 = im[y1, x0].astype(np.float64), im[y1, x1].astype(np.float64)
+    out = (v00 * (1 - fx) + v01 * fx) * (1 - fy) + (v10 * (1 - fx) + v11 * fx) * fy
+    out[~inside] = np.nan
+    return out
+
+
+def _edge_lines(v: np.ndarray, out: np.ndarray, d: np.ndarray, n: int, mid: float) -> list[tuple[float, float]]:
+    """Per side, the symbol's outer edge as offset(a) = alpha + beta * a (modules outward of the nominal edge).
+
+    Measured on every line whose edge module is dark (finder rings, dark data modules): where the profile turns
+    light. A straight-line fit (the edge of a projected square is straight) with outlier rejection; (0, 0) when a
+    side has too few usable lines.
+    """
+    nd = d.size
+    a = np.arange(n) + 0.5
+    i0 = int(np.searchsorted(d, -0.5))
+    dark = v <= mid
+    sub_dark, sub_out = dark[:, i0:], out[:, i0:]
+    light_after = ~sub_dark & ~sub_out
+    first = np.argmax(light_after, axis=1) + i0
+    ok_all = sub_dark[:, 0] & ~sub_out[:, 0] & light_after.any(axis=1) & (d[np.minimum(first, nd - 1)] <= 0.75)
+    lines = []
+    for side in range(4):
+        rows = np.arange(side * n, (side + 1) * n)
+        ok = ok_all[rows]
+        if np.count_nonzero(ok) < 3:
+            lines.append((0.0, 0.0))
+            continue
+        e = _crossing(v[rows[ok]], d, first[rows[ok]], mid)
+        x = a[ok]
+        keep = np.ones(e.size, bool)
+        alpha, beta = float(np.median(e)), 0.0
+        for _ in range(3):
+            if np.ptp(x[keep]) < 2:
+                alpha, beta = float(np.median(e[keep])), 0.0
+                break
+            xk, ek = x[keep], e[keep]
+            xm, em = float(xk.mean()), float(ek.mean())
+            beta = float(((xk - xm) * (ek - em)).sum() / ((xk - xm) ** 2).sum())
+            alpha = em - beta * xm
+            resid = np.abs(e - (alpha + beta * x))
+            new_keep = resid <= max(0.1, 3 * float(np.median(resid)))
+            if np.count_nonzero(new_keep) < 3 or (new_keep == keep).all():
+                break
+            keep = new_keep
+        lines.append((alpha, beta))
+    return lines
+
+
+def _refined_homography(hom: np.ndarray, n: int, lines: list[tuple[float, float]]) -> np.ndarray:
+    """The homography whose module square [0, n]^2 has the measured edges (module-space lines of `hom`)."""
+    (at, bt), (ab, bb), (al, bl), (ar, br) = lines
+    # top: y = -(at + bt x); bottom: y = n + ab + bb x; left: x = -(al + bl y); right: x = n + ar + br y
+
+    def meet(ty: tuple[float, float, float], tx: tuple[float, float, float]) -> tuple[float, float]:
+        # y = c0 + c1 x ; x = e0 + e1 y
+        c0, c1, _ = ty
+        e0, e1, _ = tx
+        den = 1.0 - c1 * e1
+        y = (c0 + c1 * e0) / den if abs(den) > 1e-9 else c0
+        return e0 + e1 * y, y
+
+    top, bot = (-at, -bt, 0), (n + ab, bb, 0)
+    left, right = (-al, -bl, 0), (n + ar, br, 0)
+    corners = np.array([meet(top, left), meet(top, right), meet(bot, right), meet(bot, left)], np.float64)
+    img = cv2.perspectiveTransform(corners.reshape(-1, 1, 2), hom).reshape(-1, 2)
+    if not np.isfinite(img).all():
+        return hom
+    return _homography(img, float(n))
+
+
+def quiet_zone(gray: np.ndarray, hom: np.ndarray, n: int, module_px: float, mid: float, inverted: bool,
+               cap: int = QUIET_ZONE_CAP) -> tuple[float, bool, float]:
+    """Quiet zone in fractional modules (capped at `cap`), whether the image edge limited the measurement, and the
+    module size in pixels those modules are counted in (the symbol's side between its edges as located, / n).
+
+    One profile line leaves the symbol outward through the centre of every edge module on each of the four sides
+    (not through the corner squares: a card's rounded corners must not shorten the quiet zone), sampled every
+    half pixel or finer. First the symbol's four outer edges are located in the image (where its dark edge
+    modules turn light, a straight-line fit per side), and the lines are sampled again from those edges, so that
+    decoder corners a pixel off do not move the measurement. Each line's quiet zone runs from the edge to where
+    the profile first turns darker than the mid-grey of the symbol's dark and light modules, located at the
+    half-way level between the light before it and the darkest value just after it (a grey card edge is placed
+    where it is, not where it crosses the symbol's mid-grey). The quiet zone is the longest width that at most
+    QUIET_ZONE_SHORT_FRACTION of the lines fall short of. A line that runs out of the image before turning dark
+    counts to the image edge and marks the result as clipped (a lower bound) when it is among the lines that
+    decide it.
+    """
+    step = float(np.clip(0.5 / max(module_px, 1e-6), 0.02, 0.25))
+    step = max(step, (cap + 1.6) / 800.0)
+    d = np.arange(-1.0, cap + 0.6 + step, step)
+    nd = d.size
+    if inverted:
+        mid = 255.0 - mid
+    d_edge = d[d <= 0.75 + step]  # the symbol's edges: exact samples across them only
+    ve, oute, _xy = _profiles(gray, hom, n, d_edge, inverted)
+    lines = _edge_lines(ve, oute, d_edge, n, mid)
+    if any(max(abs(al), abs(al + be * n)) > 0.02 for al, be in lines):  # an edge is off by more than 0.02 module
+        hom = _refined_homography(hom, n, lines)
+    v, out, xy = _profiles(gray, hom, n, d, inverted, exact=False)
+    v = _exact_where_dark(gray, v, out, xy, d, mid, inverted)
+    sq = cv2.perspectiveTransform(np.array([[[0, 0]], [[n, 0]], [[n, n]], [[0, n]]], np.float64), hom).reshape(4, 2)
+    module_ref = float(np.mean([np.linalg.norm(sq[i] - sq[(i + 1) % 4]) for i in range(4)])) / n
+    stop = (v <= mid) | out  # dark or outside the image
+    rows = np.arange(4 * n)
+    start = int(np.searchsorted(d, 0.0, side="left"))
+    m1 = ~stop[:, start:] | out[:, start:]  # first light or out-of-image sample from the edge on
+    k1 = np.where(m1.any(axis=1), np.argmax(m1, axis=1) + start, nd)
+    k1c = np.minimum(k1, nd - 1)
+    m2 = stop & (np.arange(nd)[None, :] > k1[:, None])  # then the first dark or out-of-image sample
+    k2 = np.where(m2.any(axis=1), np.argmax(m2, axis=1), nd)
+    k2c = np.minimum(k2, nd - 1)
+    q = np.zeros(4 * n)
+    clip = np.zeros(4 * n, bool)
+    starts_out = (k1 < nd) & out[rows, k1c] & (d[k1c] <= 0.5)  # the image ends at (or just past) the edge
+    light_run = (k1 < nd) & ~out[rows, k1c] & (d[k1c] <= 0.5)  # the light run must begin at the edge
+    sel = starts_out & (k1 > 0)
+    if sel.any():
+        q[sel] = _exit_distance(xy[sel], d, k1[sel], gray.shape)
+    clip |= starts_out
+    q[light_run & (k2 >= nd)] = float(cap)
+    sel = light_run & (k2 < nd) & ~out[rows, k2c]
+    if sel.any():
+        w = max(1, int(np.ceil(1.0 / (step * module_px))))
+        vs, ks = v[sel], k2[sel]
+        # place the edge on exact samples: the window around each first dark sample, plus one before it
+        win = np.clip(ks[:, None] + np.arange(-w - 1, w + 1)[None, :], 0, nd - 1)
+        rs = np.repeat(np.arange(vs.shape[0])[:, None], win.shape[1], 1)
+        exact = _bilinear(gray, xy[sel][rs, win].reshape(-1, 2)).reshape(win.shape)
+        vs[rs, win] = (255.0 - exact) if inverted else exact
+        q[sel] = _dark_edge(vs, out[sel], d, ks, mid, w)
+    sel = light_run & (k2 < nd) & out[rows, k2c]
+    if sel.any():
+        q[sel] = _exit_distance(xy[sel], d, k2[sel], gray.shape)
+        clip |= sel
+    q = np.clip(q, 0.0, float(cap))
+    order = np.argsort(q, kind="stable")
+    kth = int(np.floor(QUIET_ZONE_SHORT_FRACTION * q.size))
+    qz = float(q[order[kth]])
+    clipped = bool((clip & (q <= qz + 1e-9)).any())
+    return qz, clipped, module_ref
+
+
+def _exact_where_dark(gray: np.ndarray, v: np.ndarray, out: np.ndarray, xy: np.ndarray, d: np.ndarray, mid: float,
+                      inverted: bool) -> np.ndarray:
+    """Re-sample exactly every sample the fast sampler put near the mid-grey (where 1/32-pixel positions can flip
+    light and dark), so that which sample is the first dark one does not depend on the sampler."""
+    near = ~out & (np.abs(v - mid) <= 12.0)
+    if near.any():
+        ex = _bilinear(gray, xy[near])
+        v = v.copy()
+        v[near] = (255.0 - ex) if inverted else ex
+    return v
+
+
+def _dark_edge(v: np.ndarray, out: np.ndarray, d: np.ndarray, k: np.ndarray, mid: float, w: int) -> np.ndarray:
+    """Edge of the dark feature first seen near sample k: where the profile first crosses, going outward, half-way
+    between the lightest light sample within `w` samples (about a pixel) before k and the darkest sample within
+    `w` samples after it. Samples k-w-1 .. k+w must be exact."""
+    nd = d.size
+    r = np.arange(v.shape[0])
+    offs = np.arange(-w - 1, w + 1)
+    win = np.clip(k[:, None] + offs[None, :], 0, nd - 1)
+    vals = np.where(out[r[:, None], win], np.nan, v[r[:, None], win])
+    before = np.where((win < k[:, None]) & (vals > mid), vals, -np.inf)
+    after = np.where((win >= k[:, None]) & ~np.isnan(vals), vals, np.inf)
+    light = before.max(axis=1)
+    light = np.where(np.isfinite(light), light, v[r, k - 1])
+    dark = after.min(axis=1)
+    dark = np.where(np.isfinite(dark), dark, v[r, k])
+    level = (light + dark) / 2.0
+    above = vals > level[:, None]
+    down = above[:, :-1] & ~above[:, 1:] & ~np.isnan(vals[:, 1:])  # sample j above, sample j+1 at or below
+    j = np.where(down.any(axis=1), np.argmax(down, axis=1) + 1, w + 1)
+    kk = np.maximum(win[r, j], 1)
+    return _crossing(v, d, kk, level)
+
+
+def _exit_distance(xy: np.ndarray, d: np.ndarray, k: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Where each line (samples xy, pixel-centre coordinates) leaves the image between samples k-1 and k."""
+    hgt, wid = shape[:2]
+    rows = np.arange(xy.shape[0])
+    p0, p1 = xy[rows, k - 1], xy[rows, k]
+    f = np.ones(xy.shape[0])
+    for axis, hi in ((0, wid - 0.5), (1, hgt - 0.5)):
+        a, b = p0[:, axis], p1[:, axis]
+        delta = np.where(np.abs(b - a) > 1e-9, b - a, np.nan)
+        for lim, crosses in ((-0.5, (a >= -0.5) & (b < -0.5)), (hi, (a <= hi) & (b > hi))):
+            t = (lim - a) / delta
+            t = np.where(crosses & np.isfinite(t), t, 1.0)
+            f = np.minimum(f, np.clip(t, 0.0, 1.0))
+    return d[k - 1] + f * (d[k] - d[k - 1])
