@@ -269,7 +269,7 @@ def finish(fe: FrontEnd) -> dict[str, Any]:
     for it in fe.plan.package.evidence:
         e = fe.entries.get(it.index)
         if e is None:
-            e = evidence_entry(_bare_view(fe.plan.task(it)), it.sha256)
+            e = evidence_entry([_bare_view(fe.plan.task(it))], it.sha256, it.mode)
             e.pop("status", None)
             if it.error_en:
                 e["status"] = "error"

@@ -594,10 +594,8 @@ def test_the_scanner_finds_everything_in_an_unmasked_run(e2e):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="conformance/plugin.py names pytest cases (JUnit, Allure, pytest log) after "
-                                       "the evidence file; it should pass the key through "
-                                       "build_redactor(...).mask_filename (or use the item index) unless --show-pii")
 def test_case_ids_do_not_name_the_evidence_file(e2e):
+    """Cases are named by the evidence item's index (item<N>-<subject>-<mode>), never by its file name."""
     raw_names = [f for f in e2e["files"] if re.search(r"\d{6}", f)]
     found = [str(p.relative_to(e2e["out"])) for p in e2e["out"].rglob("*") if p.is_file()
              and any(n.encode() in p.read_bytes() for n in raw_names)]

@@ -133,7 +133,7 @@ def load_package(path: str | Path) -> Package:
     items: list[EvidenceItem] = []
     known = {"file", "kind", "mode", "subject"}
     for i, e in enumerate(manifest["evidence"]):
-        item = EvidenceItem(index=i, file=e["file"], kind=e["kind"], mode=e["mode"], subject=e["subject"],
+        item = EvidenceItem(index=i, file=e["file"], kind=e["kind"], mode=e.get("mode", ""), subject=e["subject"],
                             extra={k: v for k, v in e.items() if k not in known})
         if e["subject"] not in subjects:
             item.set_error(f"evidence[{i}] names subject {e['subject']!r}, which is not in subjects[]",

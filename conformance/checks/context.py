@@ -56,6 +56,7 @@ class EvidenceView:
     thresholds: Thresholds
     today: dt.date
     ppi: float | None
+    screen_width_px: int | None = None  # the device's screen width (candidate.json device.width_px)
     part: str | None = None  # which part of the item this view is (a recording's frame), None for the whole item
     error: tuple[str, str] | None = None  # (en, vi) when the item cannot be judged at all
     width: int | None = None

@@ -24,6 +24,9 @@ from conformance.model import (
     from_violation,
     met,
     no_evidence,
+    not_applicable,
+    not_met,
+    unsure,
 )
 from conformance.specs import level_of
 from conformance.words import mode_vi
@@ -77,13 +80,13 @@ def _screen_text(ev: EvidenceView, requirement: str) -> list[Observation]:
                         measured=measured)]
 
 
-@check("DISPLAY-001", kinds=("screenshot", "payload", "photo"), needs=("payload", "screen_text"))
+@check("DISPLAY-001", needs=("payload", "screen_text"))
 def display_document_number_masking(ev: EvidenceView) -> list[Observation]:
     """Document number: first 6 characters '*' in default mode, whole in full mode (payload and screen text)."""
     return _payload_masking(ev, "DISPLAY-001") + _screen_text(ev, "DISPLAY-001")
 
 
-@check("DISPLAY-002", kinds=("screenshot", "payload", "photo"), needs=("payload", "screen_text"))
+@check("DISPLAY-002", needs=("payload", "screen_text"))
 def display_date_of_birth_masking(ev: EvidenceView) -> list[Observation]:
     """Date of birth: day and month '*' in default mode, whole in full mode (payload and screen text)."""
     return _payload_masking(ev, "DISPLAY-002") + _screen_text(ev, "DISPLAY-002")
@@ -125,3 +128,135 @@ def display_both_modes_available(sub: SubjectView) -> list[Observation]:
                         f"người dùng {sub.subject_id}: không có ảnh giải mã được ở chế độ "
                         f"{', '.join(mode_vi(m) for m in missing)}, nên chưa có bằng chứng về chức năng chuyển chế độ; "
                         "hãy bổ sung ảnh chế độ đó hoặc đánh giá trực tiếp", measured={"modes": sorted(modes)})]
+
+
+# -- screen recordings: the toggle and the first screen, seen over time -------------------------------------------
+
+def recordings(sub: SubjectView) -> list[EvidenceView]:
+    """One view per recording item of the subject (a recording has a view per representative frame; its timeline
+    judgements, in detail["recording"], are the same in each)."""
+    seen: dict[int, EvidenceView] = {}
+    for v in sub.items:
+        if v.kind == "recording" and v.index not in seen:
+            seen[v.index] = v
+    return list(seen.values())
+
+
+BASIS = {"tap_at_seconds": ("the declared tap time (tap_at_seconds)", "thời điểm chạm đã khai báo (tap_at_seconds)"),
+         "touch_indicator": ("the first visible touch indicator", "dấu chạm đầu tiên nhìn thấy trên màn hình"),
+         "last_old_mode_frame": ("the last frame of the old mode (a lower bound)",
+                                 "khung hình cuối của chế độ cũ (giá trị cận dưới)")}
+
+
+def _judge_changes(sub: SubjectView, v: EvidenceView, changes: list[Mapping[str, Any]], limit: float) -> Observation:
+    """One observation per recording: timed changes (from a tap or a visible touch) decide; a lower bound decides
+    only when it already exceeds the limit; changes that cannot be timed are listed, not judged."""
+    rows = []
+    for ch in changes:
+        basis_en, basis_vi = BASIS.get(str(ch.get("basis")), (str(ch.get("basis")), str(ch.get("basis"))))
+        rows.append({"from": ch.get("from"), "to": ch.get("to"), "frame": ch.get("frame"), "time": ch.get("time"),
+                     "action_frame": ch.get("action_frame"), "action_time": ch.get("action_time"),
+                     "seconds": ch.get("seconds"), "basis": ch.get("basis"), "basis_en": basis_en, "basis_vi": basis_vi,
+                     "lower_bound": bool(ch.get("lower_bound")),
+                     "upper_bound": bool(ch.get("frames_not_read_between"))})
+    timed = [r for r in rows if r["seconds"] is not None and not r["lower_bound"]]
+    slow = [r for r in rows if r["seconds"] is not None and r["seconds"] > limit and not r["upper_bound"]]
+    m = {"changes": rows, "limit_s": limit}
+
+    def say(r: Mapping[str, Any]) -> tuple[str, str]:
+        return (f"{r['from']} -> {r['to']} at frame {r['frame']} ({r['time']} s), {r['seconds']} s after "
+                f"{r['basis_en']}",
+                f"chuyển từ chế độ {mode_vi(r['from'])} sang {mode_vi(r['to'])} ở khung hình {r['frame']} "
+                f"(giây {r['time']}), {r['seconds']} giây sau {r['basis_vi']}")
+
+    who_en, who_vi = f"subject {sub.subject_id}", f"người dùng {sub.subject_id}"
+    if slow:
+        en, vi = say(slow[0])
+        return not_met("DISPLAY-003", f"{who_en}: {en}: slower than {limit:g} s",
+                       f"{who_vi}: {vi}: chậm hơn {limit:g} giây", evidence=v.file, measured=m)
+    quick = [r for r in timed if r["seconds"] <= limit]
+    if quick:
+        en, vi = say(quick[0])
+        return met("DISPLAY-003", f"{who_en}: {en} (limit {limit:g} s)", f"{who_vi}: {vi} (giới hạn {limit:g} giây)",
+                   evidence=v.file, measured=m)
+    return unsure("DISPLAY-003", f"{who_en}: the recording shows the mode change but not the action that caused it "
+                  "(no tap_at_seconds, no visible touch): only a bound on the switching time; look at the frames or "
+                  "declare tap_at_seconds", f"{who_vi}: video cho thấy việc chuyển chế độ nhưng không thấy thao tác "
+                  "gây ra nó (không có tap_at_seconds, không thấy dấu chạm): chỉ có giá trị cận của thời gian chuyển; "
+                  "hãy xem các khung hình hoặc khai báo tap_at_seconds", evidence=v.file, measured=m)
+
+
+@check("DISPLAY-003", scope="subject", needs=("payload",))
+def recording_toggle_quick(sub: SubjectView) -> list[Observation]:
+    """Screen recording: time from the user's action to the first frame showing the other mode, against the
+    profile's display.toggle_max_seconds."""
+    recs = recordings(sub)
+    if not recs:
+        return [not_applicable("DISPLAY-003", f"subject {sub.subject_id}: no screen recording",
+                               f"người dùng {sub.subject_id}: không có video quay màn hình")]
+    limit = sub.thresholds.toggle_max_seconds
+    out: list[Observation] = []
+    for v in recs:
+        if v.error is not None:
+            continue  # the item's own checks report the unusable recording
+        toggle = v.detail["recording"]["toggle"]
+        changes = toggle.get("changes") or []
+        where = {"evidence": v.file}
+        tap = toggle.get("tap") or {}
+        if not changes:
+            if tap.get("at_seconds") is not None and tap.get("followed_by_change") is False:
+                out.append(not_met("DISPLAY-003",
+                                   f"subject {sub.subject_id}: the display does not change after the tap at "
+                                   f"{tap['at_seconds']} s (frame {tap.get('frame')})",
+                                   f"người dùng {sub.subject_id}: màn hình không đổi chế độ sau lần chạm ở giây "
+                                   f"{tap['at_seconds']} (khung hình {tap.get('frame')})",
+                                   measured={"tap": dict(tap), "modes_seen": toggle.get("modes_seen")}, **where))
+            else:
+                out.append(no_evidence("DISPLAY-003",
+                                       f"subject {sub.subject_id}: the recording shows no change of display mode "
+                                       f"(modes seen: {', '.join(toggle.get('modes_seen') or []) or 'none'})",
+                                       f"người dùng {sub.subject_id}: video không cho thấy lần chuyển chế độ nào",
+                                       measured={"modes_seen": toggle.get("modes_seen")}, **where))
+            continue
+        out.append(_judge_changes(sub, v, changes, limit))
+    return out or [no_evidence("DISPLAY-003", f"subject {sub.subject_id}: no usable recording",
+                               f"người dùng {sub.subject_id}: không có video dùng được")]
+
+
+@check("DISPLAY-004", scope="subject", needs=("payload",))
+def recording_masked_mode_first(sub: SubjectView) -> list[Observation]:
+    """Screen recording: the first frame that shows the code shows the masked (default) mode."""
+    recs = [v for v in recordings(sub) if v.error is None]
+    if not recs:
+        return [not_applicable("DISPLAY-004", f"subject {sub.subject_id}: no usable screen recording",
+                               f"người dùng {sub.subject_id}: không có video quay màn hình dùng được")]
+    out: list[Observation] = []
+    for v in recs:
+        first = v.detail["recording"]["first_mode"]
+        m = {k: first.get(k) for k in ("frame", "time", "analysed_frame", "mode", "frames_not_read_before")}
+        if first.get("frame") is None:
+            out.append(no_evidence("DISPLAY-004", f"subject {sub.subject_id}: no frame of the recording shows the code",
+                                   f"người dùng {sub.subject_id}: không khung hình nào của video có mã QR",
+                                   measured=m, evidence=v.file))
+        elif first.get("frames_not_read_before"):
+            out.append(unsure("DISPLAY-004", f"subject {sub.subject_id}: frames before frame {first['frame']} were "
+                              "not read; an earlier frame may show the code", f"người dùng {sub.subject_id}: các khung "
+                              f"hình trước khung {first['frame']} chưa được đọc; mã có thể đã hiện sớm hơn",
+                              measured=m, evidence=v.file))
+        elif first.get("mode") == "default":
+            out.append(met("DISPLAY-004", f"subject {sub.subject_id}: the first frame showing the code (frame "
+                           f"{first['frame']}, {first['time']} s) is the masked mode",
+                           f"người dùng {sub.subject_id}: khung hình đầu tiên có mã (khung {first['frame']}, giây "
+                           f"{first['time']}) ở chế độ che", measured=m, evidence=v.file))
+        elif first.get("mode") == "full":
+            out.append(not_met("DISPLAY-004", f"subject {sub.subject_id}: the first frame showing the code (frame "
+                               f"{first['frame']}, {first['time']} s) shows full values; the masked mode should come "
+                               "first", f"người dùng {sub.subject_id}: khung hình đầu tiên có mã (khung "
+                               f"{first['frame']}, giây {first['time']}) hiển thị đầy đủ; nên hiển thị chế độ che trước",
+                               measured=m, evidence=v.file))
+        else:
+            out.append(unsure("DISPLAY-004", f"subject {sub.subject_id}: the mode of the first frame showing the code "
+                              f"(frame {first['frame']}) could not be read", f"người dùng {sub.subject_id}: không đọc "
+                              f"được chế độ của khung hình đầu tiên có mã (khung {first['frame']})",
+                              measured=m, evidence=v.file))
+    return out

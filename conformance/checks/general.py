@@ -4,7 +4,7 @@ from __future__ import annotations
 from conformance.checks._common import no_payload
 from conformance.checks.context import EvidenceView, SubjectView
 from conformance.checks.registry import check
-from conformance.model import Observation, from_violation, met, no_evidence, not_met, unusable
+from conformance.model import Observation, from_violation, met, no_evidence, not_applicable, not_met, unusable
 from conformance.payload import compare_to_record, parse_payload
 from conformance.rules.fields import FIELD_NAMES, field_requirement
 
@@ -80,3 +80,34 @@ def one_code_per_person(sub: SubjectView) -> list[Observation]:
                 "captures)",
                 f"người dùng {sub.subject_id}: mỗi chế độ một nội dung ({counts['default']} ảnh mặc định, "
                 f"{counts['full']} ảnh đầy đủ)", measured=counts)]
+
+
+@check("GEN-001", scope="subject", needs=("payload",))
+def recording_one_code_per_mode(sub: SubjectView) -> list[Observation]:
+    """Screen recording: every frame read in one display mode shows the same payload."""
+    recs = {v.index: v for v in sub.items if v.kind == "recording" and v.error is None and "recording" in v.detail}
+    if not recs:
+        return [not_applicable("GEN-001", f"subject {sub.subject_id}: no usable screen recording",
+                               f"người dùng {sub.subject_id}: không có video quay màn hình dùng được")]
+    out: list[Observation] = []
+    for v in recs.values():
+        modes = v.detail["recording"]["payloads"]["modes"]
+        for mode in ("default", "full"):
+            info = modes.get(mode) or {}
+            if info.get("count", 0) > 1:
+                frames = [(p["frame"], p["time"]) for p in info["payloads"]]
+                out.append(not_met("GEN-001", f"subject {sub.subject_id}, {mode} mode: the recording shows "
+                                   f"{info['count']} different payloads (first seen at frames "
+                                   f"{', '.join(f'{f} ({t} s)' for f, t in frames)})",
+                                   f"người dùng {sub.subject_id}, chế độ {MODE_VI[mode]}: video có {info['count']} "
+                                   "nội dung mã khác nhau (lần đầu ở các khung hình "
+                                   f"{', '.join(f'{f} (giây {t})' for f, t in frames)})",
+                                   evidence=v.file, measured={"mode": mode, "frames": [f for f, _ in frames]}))
+        if not any(o.evidence == v.file for o in out):
+            counts = {m: (modes.get(m) or {}).get("count", 0) for m in ("default", "full")}
+            out.append(met("GEN-001", f"subject {sub.subject_id}: the recording shows one payload per mode read "
+                           f"({counts['default']} in default, {counts['full']} in full mode)",
+                           f"người dùng {sub.subject_id}: video có một nội dung mã cho mỗi chế độ đọc được "
+                           f"({counts['default']} ở chế độ mặc định, {counts['full']} ở chế độ đầy đủ)",
+                           evidence=v.file, measured=counts))
+    return out

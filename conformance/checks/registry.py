@@ -50,7 +50,7 @@ class CheckSpec:
 REGISTRY: dict[str, CheckSpec] = {}
 
 
-def check(*requirements: str, scope: str = "evidence", kinds: tuple[str, ...] = ("screenshot", "payload"),
+def check(*requirements: str, scope: str = "evidence", kinds: tuple[str, ...] = EVIDENCE_KINDS,
           needs: tuple[str, ...] = ()) -> Callable[[F], F]:
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}")

@@ -9,7 +9,8 @@ from conformance.checks.context import EvidenceView
 from conformance.checks.registry import check
 from conformance.model import Observation, met, not_applicable, not_met, unsure
 
-SHOT = ("screenshot", "photo")
+SHOT = ("screenshot", "photo", "recording")  # every capture of the screen (a recording: its representative frames)
+PIXELS = ("screenshot", "recording")  # captures whose pixels are the screen's (not a camera's)
 ECC_ORDER = "LMQH"
 
 
@@ -114,7 +115,22 @@ def symbol_quiet_zone(ev: EvidenceView) -> list[Observation]:
                 f"vùng trống {qz:.1f} mô-đun (tối thiểu {need:g})", measured=measured)]
 
 
-@check("SYMBOL-005", kinds=("screenshot",), needs=("symbols",))
+def physical_size_mm(ev: EvidenceView, s: Any) -> float | None:
+    """The symbol's width on the device: its width in the capture, scaled to the device's screen pixels when the
+    capture is smaller or larger than the screen (a resized screenshot, a recording at reduced resolution), over
+    the device's pixel density."""
+    if ev.ppi is None or s.size_px is None:
+        return None
+    return float(s.size_px) * device_scale(ev) / ev.ppi * 25.4
+
+
+def device_scale(ev: EvidenceView) -> float:
+    """Device screen pixels per capture pixel (1 when the capture is the screen's own size or the device is not
+    described)."""
+    return ev.screen_width_px / ev.width if ev.screen_width_px and ev.width else 1.0
+
+
+@check("SYMBOL-005", kinds=PIXELS, needs=("symbols",))
 def symbol_size(ev: EvidenceView) -> list[Observation]:
     """Module size in the capture, and physical size when the device ppi is known."""
     s = ev.symbol
@@ -122,17 +138,19 @@ def symbol_size(ev: EvidenceView) -> list[Observation]:
         return [no_symbol(ev, "SYMBOL-005")]
     t = ev.thresholds
     out: list[Observation] = []
-    mpx = s.module_px
+    scale = device_scale(ev)
+    mpx = None if s.module_px is None else s.module_px * scale
     if mpx is None:
         out.append(unsure("SYMBOL-005", "module size could not be measured", "không đo được kích thước mô-đun"))
     elif mpx < t.min_module_px:
         out.append(not_met("SYMBOL-005", f"module is {mpx:.2f} px, below the minimum of {t.min_module_px:g} px",
                            f"mô-đun rộng {mpx:.2f} px, nhỏ hơn mức tối thiểu {t.min_module_px:g} px",
-                           measured={"module_px": round(mpx, 3)}))
+                           measured={"module_px": round(mpx, 3), "capture_scale": round(scale, 4)}))
     else:
         out.append(met("SYMBOL-005", f"module {mpx:.2f} px (minimum {t.min_module_px:g} px)",
-                       f"mô-đun {mpx:.2f} px (tối thiểu {t.min_module_px:g} px)", measured={"module_px": round(mpx, 3)}))
-    mm = s.size_mm
+                       f"mô-đun {mpx:.2f} px (tối thiểu {t.min_module_px:g} px)",
+                       measured={"module_px": round(mpx, 3), "capture_scale": round(scale, 4)}))
+    mm = physical_size_mm(ev, s)
     if mm is None:
         out.append(not_applicable("SYMBOL-005", "physical size not judged: the device's ppi is not given",
                                   "không đánh giá kích thước thực: chưa khai báo ppi của thiết bị"))
@@ -147,7 +165,7 @@ def symbol_size(ev: EvidenceView) -> list[Observation]:
     return out
 
 
-@check("SYMBOL-006", kinds=("screenshot",), needs=("symbols",))
+@check("SYMBOL-006", kinds=PIXELS, needs=("symbols",))
 def symbol_polarity_contrast(ev: EvidenceView) -> list[Observation]:
     """Dark modules on a light background with symbol contrast at least the profile minimum."""
     s = ev.symbol

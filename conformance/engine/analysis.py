@@ -19,6 +19,7 @@ from conformance.payload import parse_payload
 
 SCREEN_KINDS = ("screenshot",)
 PAYLOAD_KIND = "payload"
+RECORDING_KIND = "recording"
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class ItemTask:
     record: Mapping[str, Any] | None
     root: str
     ppi: float | None
+    screen_width_px: int | None
     profile: Mapping[str, Any]
     today: dt.date
     needs: frozenset[str]
@@ -100,13 +102,19 @@ def _choose_symbol(symbols: tuple[Any, ...]) -> tuple[Any, tuple[str, str] | Non
                   f"ảnh chụp có {n} mã QR khác nhau và {why_vi}, nên không mã nào được đánh giá là mã QR cá nhân")
 
 
-def analyse_image_file(path: Path, name: str, ppi: float | None, profile: Mapping[str, Any],
-                       needs: frozenset[str]) -> ImageFacts:
-    """Locate, decode and measure the symbols of one image file (and OCR it when a check needs screen text)."""
-    from conformance.symbol import analyse_image
+def symbol_boxes(symbols: Any) -> list[list[int]]:
+    """The boxes the OCR blanks out: every decoded symbol's bounding box (its text is not screen text)."""
+    boxes = []
+    for s in symbols:
+        xs = [p[0] for p in s.corners]
+        ys = [p[1] for p in s.corners]
+        if xs and ys:
+            boxes.append([int(min(xs)), int(min(ys)), int(max(xs)) + 1, int(max(ys)) + 1])
+    return boxes
 
-    limits = _limits(profile)
-    an = analyse_image(path, ppi=ppi, max_pixels=int(limits.get("max_image_pixels", 40_000_000)), name=name)
+
+def facts_of_analysis(an: Any, needs: frozenset[str]) -> ImageFacts:
+    """ImageFacts from a conformance.symbol ImageAnalysis (and the screen text when a check needs it)."""
     if an.error:
         return ImageFacts(error=(an.error, getattr(an, "error_vi", None) or an.error))
     facts = ImageFacts(width=an.width, height=an.height, symbols=tuple(an.symbols), gray=an.gray)
@@ -116,14 +124,18 @@ def analyse_image_file(path: Path, name: str, ppi: float | None, profile: Mappin
     if "screen_text" in needs and an.gray is not None:
         from conformance.ocr import read_screen
 
-        boxes = []
-        for s in an.symbols:
-            xs = [p[0] for p in s.corners]
-            ys = [p[1] for p in s.corners]
-            if xs and ys:
-                boxes.append([int(min(xs)), int(min(ys)), int(max(xs)) + 1, int(max(ys)) + 1])
-        facts.screen = read_screen(an.gray, exclude_boxes=boxes)
+        facts.screen = read_screen(an.gray, exclude_boxes=symbol_boxes(an.symbols))
     return facts
+
+
+def analyse_image_file(path: Path, name: str, ppi: float | None, profile: Mapping[str, Any],
+                       needs: frozenset[str]) -> ImageFacts:
+    """Locate, decode and measure the symbols of one image file (and OCR it when a check needs screen text)."""
+    from conformance.symbol import analyse_image
+
+    limits = _limits(profile)
+    an = analyse_image(path, ppi=ppi, max_pixels=int(limits.get("max_image_pixels", 40_000_000)), name=name)
+    return facts_of_analysis(an, needs)
 
 
 def _robustness(facts: ImageFacts, symbol: Any, profile: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:
@@ -135,55 +147,107 @@ def _robustness(facts: ImageFacts, symbol: Any, profile: Mapping[str, Any]) -> t
 
         sym = profile["symbol"]
         analysis = SimpleNamespace(gray=facts.gray, symbols=list(facts.symbols), error=None)
-        facts.robustness[key] = tuple(robustness(analysis, symbol, sym["degradations"]))
+        # the sweep stops once the outcome is decided; rows not run are marked not_run
+        facts.robustness[key] = tuple(robustness(analysis, symbol, sym["degradations"],
+                                                 min_passed=int(sym["min_degradations_passed"])))
     return facts.robustness[key]
 
 
+def base_view(task: ItemTask) -> EvidenceView:
+    item = task.item
+    return EvidenceView(index=item.index, file=item.file, kind=item.kind, mode=item.mode, subject_id=item.subject,
+                        record=task.record, extra=dict(item.extra), thresholds=Thresholds.from_profile(task.profile),
+                        today=task.today, ppi=task.ppi, screen_width_px=task.screen_width_px)
+
+
+def _validated(task: ItemTask, data: bytes, mode: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"payload_text": data.decode("utf-8", errors="replace")}
+    if "payload" in task.needs:
+        from conformance.payload import validate_payload
+
+        out["payload"] = validate_payload(
+            data, mode=mode, masking=task.profile["payload"]["masking_in_default_mode"], today=task.today,
+            max_bytes=int(_limits(task.profile).get("max_payload_bytes", 65536)))
+    return out
+
+
+def screen_view(task: ItemTask, facts: ImageFacts, base: EvidenceView, *, display: Mapping[str, Any] | None = None,
+                ) -> EvidenceView:
+    """The view of one captured screen (a screenshot, a photo, a recording's frame) from its image facts."""
+    if facts.error is not None:
+        return replace(base, error=facts.error)
+    symbol, note = _choose_symbol(facts.symbols)
+    updates: dict[str, Any] = dict(width=facts.width, height=facts.height, symbols=facts.symbols, symbol=symbol,
+                                   symbol_note=note, detail={**base.detail, **facts.detail})
+    if symbol is not None:
+        if "robustness" in task.needs and facts.gray is not None:
+            updates["robustness"] = _robustness(facts, symbol, task.profile)
+        updates.update(_validated(task, symbol.raw_bytes or (symbol.text or "").encode("utf-8"), base.mode))
+    if facts.screen is not None:
+        updates["screen"] = facts.screen
+    if display is not None:
+        updates["display"] = display
+    elif facts.screen is not None and task.record is not None:
+        from conformance.ocr import judge_display
+
+        updates["display"] = judge_display(facts.screen, dict(task.record), base.mode)
+    return replace(base, **updates)
+
+
 def build_view(task: ItemTask, facts: ImageFacts | None) -> EvidenceView:
-    """The EvidenceView of one item, from its image facts (screenshots) or its payload file (payload items)."""
-    item, profile = task.item, task.profile
-    base = EvidenceView(index=item.index, file=item.file, kind=item.kind, mode=item.mode, subject_id=item.subject,
-                        record=task.record, extra=dict(item.extra), thresholds=Thresholds.from_profile(profile),
-                        today=task.today, ppi=task.ppi)
+    """The EvidenceView of one screenshot (from its image facts) or payload item (from its file)."""
+    item = task.item
+    base = base_view(task)
     if item.error_en:
         return replace(base, error=(item.error_en, item.error_vi or item.error_en))
-    max_payload = int(_limits(profile).get("max_payload_bytes", 65536))
-    data: bytes | None = None
-    updates: dict[str, Any] = {}
     if item.kind == PAYLOAD_KIND:
         assert item.path is not None
         try:
-            data, err = read_payload_file(item.path, max_payload)
+            data, err = read_payload_file(item.path, int(_limits(task.profile).get("max_payload_bytes", 65536)))
         except OSError as exc:
             return replace(base, error=(f"{item.file}: cannot read: {exc.strerror}",
                                         f"{item.file}: không đọc được: {exc.strerror}"))
-        if err is not None:
-            return replace(base, error=(f"{item.file}: {err[0]}", f"{item.file}: {err[1]}"))
-    elif facts is not None:
-        if facts.error is not None:
-            return replace(base, error=facts.error)
-        symbol, note = _choose_symbol(facts.symbols)
-        updates.update(width=facts.width, height=facts.height, symbols=facts.symbols, symbol=symbol,
-                       symbol_note=note, detail=dict(facts.detail))
-        if symbol is not None:
-            data = symbol.raw_bytes or (symbol.text or "").encode("utf-8")
-            if "robustness" in task.needs and facts.gray is not None:
-                updates["robustness"] = _robustness(facts, symbol, profile)
-        if facts.screen is not None:
-            updates["screen"] = facts.screen
-            if task.record is not None:
-                from conformance.ocr import judge_display
+        if err is not None or data is None:
+            en, vi = err or ("no payload", "không có nội dung")
+            return replace(base, error=(f"{item.file}: {en}", f"{item.file}: {vi}"))
+        return replace(base, **_validated(task, data, item.mode))
+    assert facts is not None
+    return screen_view(task, facts, base)
 
-                updates["display"] = judge_display(facts.screen, dict(task.record), item.mode)
-    if data is not None:
-        updates["payload_text"] = data.decode("utf-8", errors="replace")
-        if "payload" in task.needs:
-            from conformance.payload import validate_payload
 
-            updates["payload"] = validate_payload(
-                data, mode=item.mode, masking=profile["payload"]["masking_in_default_mode"], today=task.today,
-                max_bytes=max_payload)
-    return replace(base, **updates)
+def recording_views(task: ItemTask) -> list[EvidenceView]:
+    """A screen recording: the timeline of what it shows (kept in every view's detail for the recording checks of
+    DISPLAY-003/004 and GEN-001), and one view per display mode on that mode's representative frame, on which
+    every per-screenshot check runs."""
+    from conformance.recording import analyse_recording, judge_all
+    from conformance.symbol import analyse_image
+
+    item = task.item
+    base = base_view(task)
+    if item.error_en or item.path is None:
+        return [replace(base, error=(item.error_en or f"{item.file}: no file", item.error_vi or item.error_en or ""))]
+    tl = analyse_recording(item.path, dict(task.record) if task.record else None, limits=dict(task.profile),
+                           name=item.file)
+    if tl.error:
+        return [replace(base, error=(tl.error, tl.error_vi or tl.error))]
+    tap = item.extra.get("tap_at_seconds")
+    summary = judge_all(tl, float(tap) if tap is not None else None)
+    summary["timeline"] = {k: v for k, v in tl.to_dict().items() if k not in ("frames", "cpu_seconds", "file")}
+    summary["timeline"]["frames"] = [{k: f.to_dict()[k] for k in ("index", "time", "duration", "status", "mode")}
+                                     | {"codes": len(f.codes)} for f in tl.frames]
+    views = []
+    for mode, rep in sorted(tl.representatives.items()):
+        an = analyse_image(rep.gray, name=f"{item.file} frame {rep.index}", ppi=task.ppi,
+                           max_pixels=int(_limits(task.profile).get("max_image_pixels", 40_000_000)))
+        facts = facts_of_analysis(an, task.needs - {"screen_text"})
+        frame = tl.frame_at(rep.look_index)
+        part = f"{mode}@{rep.time:.2f}s"
+        fbase = replace(base, mode=mode, part=part, detail={"recording": summary,
+                                                            "frame": {"index": rep.index, "time": round(rep.time, 3)}})
+        views.append(screen_view(task, facts, fbase, display=frame.display if frame is not None else None))
+    if not views:  # no frame shows the code in a readable mode: one view of the whole recording, with no symbol
+        views.append(replace(base, width=tl.width, height=tl.height, detail={"recording": summary}))
+    return views
 
 
 def file_key(item: EvidenceItem) -> str:
@@ -192,12 +256,16 @@ def file_key(item: EvidenceItem) -> str:
 
 
 def analyse_group(tasks: Iterable[ItemTask]) -> list[EvidenceView]:
-    """Views of items that name the same file: the image is read and analysed once for all of them."""
+    """Views of items that name the same file: the file is read and analysed once for all of them (a recording,
+    whose frames are judged against each item's subject, once per item)."""
     tasks = list(tasks)
     facts: ImageFacts | None = None
-    views = []
+    views: list[EvidenceView] = []
     needs = frozenset().union(*(t.needs for t in tasks)) if tasks else frozenset()
     for t in tasks:
+        if t.item.kind == RECORDING_KIND:
+            views.extend(recording_views(t))
+            continue
         if t.item.kind in SCREEN_KINDS and not t.item.error_en and t.item.path is not None and facts is None:
             facts = analyse_image_file(t.item.path, t.item.file, t.ppi, t.profile, needs)
         views.append(build_view(t, facts if t.item.kind in SCREEN_KINDS else None))

@@ -195,16 +195,19 @@ class Assessment:
         }
 
 
-def evidence_entry(v: EvidenceView, sha256: str | None) -> dict[str, Any]:
-    """The results.json evidence[] entry of one item (its status is added from the findings)."""
-    entry: dict[str, Any] = {"index": v.index, "file": v.file, "sha256": sha256, "kind": v.kind, "mode": v.mode,
+def evidence_entry(views: Sequence[EvidenceView], sha256: str | None, mode: str | None) -> dict[str, Any]:
+    """The results.json evidence[] entry of one item from its views (its status is added from the findings).
+    `mode` is the item's declared mode (a recording may declare none)."""
+    v = views[0]
+    entry: dict[str, Any] = {"index": v.index, "file": v.file, "sha256": sha256, "kind": v.kind, "mode": mode or None,
                              "subject": v.subject_id, "symbols": []}
     if v.error is not None:
         entry["status"] = "error"
         entry["error"], entry["error_vi"] = v.error
     else:
         if v.width is not None:
-            entry["image"] = {"width": v.width, "height": v.height, **dict(v.detail)}
+            entry["image"] = {"width": v.width, "height": v.height,
+                              **{k: x for k, x in v.detail.items() if k in ("frames", "judged_frame")}}
         entry["symbols"] = [s.to_dict() for s in v.symbols]
         if v.symbol_note is not None:
             entry["symbol_note"], entry["symbol_note_vi"] = v.symbol_note
@@ -213,7 +216,12 @@ def evidence_entry(v: EvidenceView, sha256: str | None) -> dict[str, Any]:
             entry["screen_text"] = {k: x for k, x in v.screen.to_dict().items() if k != "timings_ms"}
         if v.payload_text is not None:
             entry["payload"] = v.payload_text
-    for k in ("source", "step", "displayed", "toggle_ms"):
+        if "recording" in v.detail:
+            entry["recording"] = v.detail["recording"]
+            entry["frames"] = [{"part": p.part, "mode": p.mode, **dict(p.detail.get("frame") or {}),
+                                "symbols": [s.to_dict() for s in p.symbols], "payload": p.payload_text}
+                               for p in views if p.part is not None]
+    for k in ("source", "step", "displayed", "toggle_ms", "tap_at_seconds", "screen_width_mm"):
         if k in v.extra:
             entry[k] = v.extra[k]
     return entry

@@ -118,7 +118,8 @@ class Plan:
 
     def task(self, item: EvidenceItem, needs: frozenset[str] | None = None) -> ItemTask:
         return ItemTask(item=item, record=self.package.subjects.get(item.subject), root=str(self.package.root),
-                        ppi=self.package.ppi, profile=self.profile, today=self.today,
+                        ppi=self.package.ppi, screen_width_px=self.package.device.get("width_px"),
+                        profile=self.profile, today=self.today,
                         needs=needs if needs is not None else self.needs(item))
 
     def groups(self) -> list[list[EvidenceItem]]:

@@ -27,7 +27,7 @@ from conformance.engine.plan import Plan
 from conformance.model import Finding
 
 Progress = Callable[[int, int, str], None]  # (items done, items total, label of the item just finished)
-ItemResult = tuple[EvidenceView, list[Finding]]
+ItemResult = tuple[EvidenceView, list[Finding]]  # one view (an item, or a part of it such as a recording's frame)
 
 
 def usable_cores() -> int:
@@ -59,7 +59,7 @@ def _bare_view(t: ItemTask) -> EvidenceView:
     it = t.item
     return EvidenceView(index=it.index, file=it.file, kind=it.kind, mode=it.mode, subject_id=it.subject,
                         record=t.record, extra=dict(it.extra), thresholds=Thresholds.from_profile(t.profile),
-                        today=t.today, ppi=t.ppi)
+                        today=t.today, ppi=t.ppi, screen_width_px=t.screen_width_px)
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
@@ -69,21 +69,22 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
 
 
-def analyse_items(plan: Plan, workers: int, progress: Progress | None = None) -> dict[int, ItemResult]:
-    """Every selected item's view and evidence findings, by item index."""
+def analyse_items(plan: Plan, workers: int, progress: Progress | None = None) -> dict[int, list[ItemResult]]:
+    """Every selected item's views and evidence findings, by item index (most items have one view)."""
     names = [s.name for s in plan.specs if s.scope == "evidence"]
     groups = plan.groups()
     total = sum(len(g) for g in groups)
-    results: dict[int, ItemResult] = {}
+    results: dict[int, list[ItemResult]] = {}
     done = 0
 
     def collect(group: list[EvidenceItem], res: list[ItemResult]) -> None:
         nonlocal done
         for view, fs in res:
-            results[view.index] = (view, fs)
+            results.setdefault(view.index, []).append((view, fs))
+        for it in group:
             done += 1
             if progress is not None:
-                progress(done, total, f"#{view.index} {view.kind} {view.subject_id}/{view.mode}")
+                progress(done, total, f"#{it.index} {it.kind} {it.subject}/{it.mode or '-'}")
 
     tasks = [[plan.task(it) for it in g] for g in groups]
     if workers <= 1 or len(groups) <= 1:
@@ -98,19 +99,23 @@ def analyse_items(plan: Plan, workers: int, progress: Progress | None = None) ->
     return results
 
 
-def subject_views(plan: Plan, views: dict[int, EvidenceView]) -> list[SubjectView]:
+def flat(views: dict[int, list[EvidenceView]]) -> tuple[EvidenceView, ...]:
+    return tuple(v for _, vs in sorted(views.items()) for v in vs)
+
+
+def subject_views(plan: Plan, views: dict[int, list[EvidenceView]]) -> list[SubjectView]:
     th = Thresholds.from_profile(plan.profile)
-    return [SubjectView(sid, rec, tuple(v for i, v in sorted(views.items()) if v.subject_id == sid), th)
+    return [SubjectView(sid, rec, tuple(v for v in flat(views) if v.subject_id == sid), th)
             for sid, rec in plan.package.subjects.items()]
 
 
-def package_view(plan: Plan, views: dict[int, EvidenceView]) -> PackageView:
+def package_view(plan: Plan, views: dict[int, list[EvidenceView]]) -> PackageView:
     from conformance.capture.live import load_capture_log
 
     pkg: Package = plan.package
     log, err = load_capture_log(pkg.root, pkg.manifest)
     return PackageView(root=pkg.root, manifest=pkg.manifest, subjects=pkg.subjects,
-                       items=tuple(v for _, v in sorted(views.items())), thresholds=Thresholds.from_profile(plan.profile),
+                       items=flat(views), thresholds=Thresholds.from_profile(plan.profile),
                        today=plan.today, capture_log=log, capture_log_error=err,
                        capture_log_file=pkg.manifest.get("capture_log"))
 
@@ -133,8 +138,8 @@ def run_plan(plan: Plan, *, workers: int | None = None, progress: Progress | Non
              started: dt.datetime | None = None) -> Assessment:
     started = started or dt.datetime.now(dt.UTC)
     per_item = analyse_items(plan, usable_cores() if workers is None else max(1, int(workers)), progress)
-    views = {i: v for i, (v, _) in per_item.items()}
-    findings: list[Finding] = [f for _, (_, fs) in sorted(per_item.items()) for f in fs]
+    views = {i: [v for v, _ in res] for i, res in per_item.items()}
+    findings: list[Finding] = [f for _, res in sorted(per_item.items()) for _, fs in res for f in fs]
     for spec in plan.specs:
         if spec.scope == "subject":
             for sv in subject_views(plan, views):
@@ -144,7 +149,8 @@ def run_plan(plan: Plan, *, workers: int | None = None, progress: Progress | Non
         pv = package_view(plan, views)
         for spec in pkg_specs:
             findings.extend(run_check(spec, pv))
-    entries = [evidence_entry(views[i], plan.package.evidence[i].sha256) for i in sorted(views)]
+    ev = plan.package.evidence
+    entries = [evidence_entry(views[i], ev[i].sha256, ev[i].mode) for i in sorted(views)]
     return Assessment(package=plan.package, profile=plan.profile, findings=findings, entries=entries, started=started,
                       finished=dt.datetime.now(dt.UTC), today=plan.today,
                       selected_checks=plan.selected_checks, selected_items=plan.selected_items,

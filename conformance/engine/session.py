@@ -17,20 +17,23 @@ from conformance.model import Finding
 class Session:
     def __init__(self, plan: Plan):
         self.plan = plan
-        self._views: dict[int, EvidenceView] = {}
+        self._views: dict[int, list[EvidenceView]] = {}
         groups: dict[str, list[EvidenceItem]] = {}
         for it in plan.items():
             groups.setdefault(file_key(it), []).append(it)
         self._group = {it.index: g for g in groups.values() for it in g}
 
-    def view(self, index: int) -> EvidenceView:
+    def view(self, index: int) -> list[EvidenceView]:
+        """The views of one item (one, or one per part of it such as a recording's representative frames)."""
         if index not in self._views:
             group = self._group[index]
+            fresh: dict[int, list[EvidenceView]] = {}
             for v in analyse_group([self.plan.task(it) for it in group]):
-                self._views[v.index] = v
+                fresh.setdefault(v.index, []).append(v)
+            self._views.update(fresh)
         return self._views[index]
 
-    def views(self) -> dict[int, EvidenceView]:
+    def views(self) -> dict[int, list[EvidenceView]]:
         return {it.index: self.view(it.index) for it in self.plan.items()}
 
     def judge(self, case: Case) -> list[Finding]:
@@ -42,7 +45,8 @@ class Session:
 
     def _judge(self, case: Case) -> list[Finding]:
         if case.target.startswith("item"):
-            return run_check(case.spec, self.view(int(case.target[4:])))
+            return [f for v in self.view(int(case.target[4:])) if v.kind in case.spec.kinds
+                    for f in run_check(case.spec, v)]
         if case.target.startswith("subject:"):
             sid = case.target.split(":", 1)[1]
             target = next(sv for sv in subject_views(self.plan, self.views()) if sv.subject_id == sid)
@@ -50,7 +54,8 @@ class Session:
         return run_check(case.spec, package_view(self.plan, self.views()))
 
     def entry(self, index: int) -> dict[str, object]:
-        return evidence_entry(self.view(index), self.plan.package.evidence[index].sha256)
+        it = self.plan.package.evidence[index]
+        return evidence_entry(self.view(index), it.sha256, it.mode)
 
     def analysed(self) -> list[int]:
         return sorted(self._views)
