@@ -338,11 +338,13 @@ HOSTILE = {"silent": h_silent, "not-http": h_garbage, "http-junk": h_http_junk, 
            "body-dribble": h_body_dribble, "endless-stream": h_endless_fast}
 
 
-@pytest.mark.parametrize("case", ["refused", *HOSTILE, "redirect-other-host"])
+@pytest.mark.parametrize("case", ["refused", "unresolvable", *HOSTILE, "redirect-other-host"])
 def test_live_cli_exits_3_when_nothing_usable_was_answered(servers, tmp_path, capsys, case):
     other = servers()  # a host:port outside allowed_hosts; it must never see a connection
     if case == "refused":
         base = f"http://127.0.0.1:{closed_port()}"
+    elif case == "unresolvable":
+        base = "http://no-such-host.invalid:8080"
     elif case == "redirect-other-host":
         def h(s, c):
             s.read_request(c)
@@ -354,7 +356,8 @@ def test_live_cli_exits_3_when_nothing_usable_was_answered(servers, tmp_path, ca
     cfg = config(base)
     cfg["live"]["allowed_hosts"] = [base.split("//")[1]]  # host:port: that port only
     budget = 20
-    rc, out, err, took = run_cli(cfg, tmp_path, capsys, "--profile", str(profile_file(tmp_path, max_run_seconds=budget)))
+    prof = profile_file(tmp_path, max_run_seconds=budget)
+    rc, out, err, took = run_cli(cfg, tmp_path, capsys, "--profile", str(prof))
     assert rc == 3, (case, out, err)
     assert "INCOMPLETE" in err and "CHƯA ĐỦ" in err
     assert took < budget + SLACK_S
@@ -365,7 +368,8 @@ def test_live_cli_exits_3_when_nothing_usable_was_answered(servers, tmp_path, ca
     assert log["toggles"] and all(t["answered"] is (case == "http-500") for t in log["toggles"])
     assert other.connections == 0
     kinds = {e.get("error_kind") for e in log["exchanges"]}
-    expected = {"refused": "connect", "silent": "deadline", "not-http": "protocol", "http-junk": "garbage",
+    expected = {"refused": "connect", "unresolvable": "connect", "silent": "deadline", "not-http": "protocol",
+                "http-junk": "garbage",
                 "content-length-2GB": "too_large", "redirect-loop": "redirect_loop",
                 "redirect-169.254.169.254": "redirect_blocked", "headers-dribble": "deadline",
                 "body-dribble": "deadline", "endless-stream": "too_large", "redirect-other-host": "redirect_blocked"}
@@ -375,6 +379,18 @@ def test_live_cli_exits_3_when_nothing_usable_was_answered(servers, tmp_path, ca
         assert any(r["to"].startswith("http://169.254.169.254/") for e in log["exchanges"] for r in e["redirects"])
     if case == "http-500":
         assert {e["status"] for e in log["exchanges"]} == {500}
+
+
+def test_request_deadline_falls_back_to_the_profile(servers, tmp_path):
+    srv = servers(h_silent)
+    cfg = config(srv.url)
+    del cfg["live"]["timeouts"]
+    t0 = time.monotonic()
+    out = capture(cfg, tmp_path / "pkg", profile=profile_dict(request_timeout_seconds=0.4, max_run_seconds=20))
+    log = json.loads((out / "capture" / "log.json").read_text(encoding="utf-8"))
+    assert log["settings"]["request_s"] == 0.4
+    assert log["exchanges"] and all("within 0.4 s" in e["error_en"] for e in log["exchanges"])
+    assert time.monotonic() - t0 < 6 * 0.4 + SLACK_S  # six capture requests, probes skipped on nothing usable
 
 
 def test_live_command_as_a_process_exits_3_for_a_stopped_candidate(tmp_path):
@@ -688,6 +704,24 @@ def test_browser_page_redirected_away_is_never_followed(servers, tmp_path, capsy
     log = read_log(tmp_path)
     assert log["usable_responses"] == 0 and all(t["answered"] is False for t in log["toggles"])
     assert not list((tmp_path / "out" / "package").glob("screens/*.png"))
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("case", ["refused", "silent", "not-http", "http-500"])
+def test_browser_candidate_that_answers_nothing_usable_exits_3(servers, tmp_path, capsys, case):
+    if case == "refused":
+        base = f"http://127.0.0.1:{closed_port()}"
+    else:
+        base = servers({"silent": h_silent, "not-http": h_garbage, "http-500": h_error_500}[case]).url
+    cfg = config(base, adapter="browser", timeouts={"request_s": 2})
+    budget = 30
+    prof = profile_file(tmp_path, max_run_seconds=budget)
+    rc, out, err, took = run_cli(cfg, tmp_path, capsys, "--profile", str(prof))
+    assert rc == 3, (out, err)
+    assert "INCOMPLETE" in err and "CHƯA ĐỦ" in err and took < budget
+    log = read_log(tmp_path)
+    assert log["usable_responses"] == 0 and all(t["answered"] is False for t in log["toggles"])
+    assert not (tmp_path / "out" / "results.json").exists()
 
 
 @pytest.mark.browser

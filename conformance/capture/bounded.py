@@ -15,6 +15,7 @@ Lowest layer next to netguard: imports nothing from the rest of the suite.
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import math
 import socket
 import ssl
@@ -111,12 +112,38 @@ class Result:
         return self
 
 
+def resolve(host: str, port: int, deadline: float) -> list:
+    """getaddrinfo within the deadline (it has no timeout of its own: a slow resolver must not stretch a request;
+    the lookup thread is left to finish on its own)."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)  # a literal: no lookup
+    except ValueError:
+        pass
+    box: dict[str, object] = {}
+
+    def lookup() -> None:
+        try:
+            box["addrs"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            box["error"] = exc
+
+    t = threading.Thread(target=lookup, name="capture-resolve", daemon=True)
+    t.start()
+    t.join(max(0.0, deadline - time.monotonic()))
+    if t.is_alive():
+        raise DeadlineExceeded(f"name lookup of {host} not done by the deadline")
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["addrs"]  # type: ignore[return-value]
+
+
 def _connect(host: str, port: int, deadline: float) -> DeadlineSocket:
     left = deadline - time.monotonic()
     if left <= 0:
         raise DeadlineExceeded("deadline reached before connecting")
     last: BaseException | None = None
-    for family, type_, proto, _canon, addr in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+    for family, type_, proto, _canon, addr in resolve(host, port, deadline):
         sock = DeadlineSocket(family, type_, proto)
         try:
             sock.settimeout(max(0.001, deadline - time.monotonic()))
@@ -168,7 +195,8 @@ def fetch(method: str, url: str, headers: dict[str, str], *, deadline: float, ma
         host, scheme = parts.hostname or "", parts.scheme
         port = parts.port or (443 if scheme == "https" else 80)
     except ValueError as exc:
-        return res.fail("refused_url", f"{method} {url}: invalid URL: {exc}", f"{method} {url}: URL không hợp lệ: {exc}")
+        return res.fail("refused_url", f"{method} {url}: invalid URL: {exc}",
+                        f"{method} {url}: URL không hợp lệ: {exc}")
     if scheme not in ("http", "https") or not host:
         return res.fail("refused_url", f"{method} {url}: only http(s) URLs are requested",
                         f"{method} {url}: chỉ yêu cầu URL http(s)")

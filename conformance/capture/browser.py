@@ -40,7 +40,7 @@ from urllib.parse import urljoin
 
 from conformance.capture.bounded import Budget, budget_message
 from conformance.capture.guardproxy import GuardProxy
-from conformance.capture.netguard import find_pii, has_traceback, host_allowed, navigation_allowed
+from conformance.capture.netguard import clip, find_pii, has_traceback, host_allowed, navigation_allowed
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -55,9 +55,10 @@ NO_WEBRTC_JS = """(() => {
     try { delete window[k]; } catch (e) {}
     try { Object.defineProperty(window, k, { value: undefined, writable: false, configurable: false }); } catch (e) {}
   }
-  try { if (navigator.mediaDevices) Object.defineProperty(navigator, 'mediaDevices', { value: undefined }); } catch (e) {}
+  try { Object.defineProperty(navigator, 'mediaDevices', { value: undefined }); } catch (e) {}
 })();"""
 _EVAL_ATTR = "data-conformance-eval"
+SCAN_URL = 100_000  # characters of a URL scanned for personal data
 SUBJECT_LIMIT_REQUESTS = 6  # a subject's page gets 6 request deadlines + toggle_s + 10 s before the watchdog acts
 SECRET_HEADERS = ("set-cookie", "authorization", "proxy-authorization")
 BROWSER_SERVICE_HOSTS = ("google.com", "googleapis.com", "gstatic.com", "gvt1.com", "gvt2.com",
@@ -314,14 +315,25 @@ def _proxy_blocks(proxy: GuardProxy, since: int, log: Any, sid: str) -> None:
             log.doc.setdefault("browser_blocked", []).append({"subject": sid, "method": ev["method"],
                                                               "target": log.mask(target)[:200], "why": ev["why"]})
             continue
-        log.add("network", {"subject": sid, "method": ev["method"], "url": log.mask(target),
-                            "pii_in_url": find_pii(target, log.pii), "resource_type": "proxy", "blocked": True,
-                            "status": None, "headers": {}, "personal_data": [],
-                            "note": f"refused by the capture proxy: {ev['why']}"})
-        log.error("network", f"the browser tried to reach {target} ({ev['method']}): {ev['why']}; refused by the "
+        _net(log, sid, ev["method"], target, "proxy", blocked=True,
+             note=f"refused by the capture proxy: {ev['why']}")
+        shown = clip(target, 300)
+        log.error("network", f"the browser tried to reach {shown} ({ev['method']}): {ev['why']}; refused by the "
                   "capture proxy",
-                  f"trình duyệt định kết nối tới {target} ({ev['method']}): máy chủ/cổng không nằm trong "
+                  f"trình duyệt định kết nối tới {shown} ({ev['method']}): máy chủ/cổng không nằm trong "
                   "allowed_hosts; bộ chuyển tiếp của quá trình chụp đã chặn", sid)
+
+
+def _net(log: Any, sid: str, method: str, url: str, resource_type: str, *, blocked: bool = False,
+         status: int | None = None, headers: dict | None = None, **extra: Any) -> int | None:
+    """One network-log entry (URL clipped and masked, personal data in the URL listed); its index or None."""
+    entry = {"subject": sid, "method": str(method)[:20], "url": log.mask(clip(url)),
+             "pii_in_url": find_pii(clip(url, SCAN_URL), log.pii), "resource_type": resource_type,
+             "blocked": blocked, "status": status, "headers": headers or {}}
+    if blocked:
+        entry["personal_data"] = []
+    entry.update(extra)
+    return log.add("network", entry)
 
 
 def _present(loc: Any, timeout_ms: int) -> bool:
@@ -381,12 +393,10 @@ def _one_subject(browser: Any, live: dict[str, Any], rec: Any, log: Any, sid: st
                                                        and not navigation_allowed(request.url, allowed)):
             route.continue_()
             return
-        log.add("network", {"subject": sid, "method": request.method, "url": log.mask(request.url),
-                            "pii_in_url": find_pii(request.url, log.pii), "resource_type": request.resource_type,
-                            "blocked": True, "status": None, "headers": {}, "personal_data": [],
-                            "note": "host not in allowed_hosts: request aborted"})
-        log.error("network", f"page requested {request.url} (host not in allowed_hosts); aborted",
-                  f"trang yêu cầu {request.url} (máy chủ không nằm trong allowed_hosts); đã chặn", sid)
+        _net(log, sid, request.method, request.url, request.resource_type, blocked=True,
+             note="host not in allowed_hosts: request aborted")
+        log.error("network", f"page requested {clip(request.url, 300)} (host not in allowed_hosts); aborted",
+                  f"trang yêu cầu {clip(request.url, 300)} (máy chủ không nằm trong allowed_hosts); đã chặn", sid)
         route.abort("blockedbyclient")
 
     def headers_of(resp: Any) -> dict[str, str]:
@@ -396,33 +406,25 @@ def _one_subject(browser: Any, live: dict[str, Any], rec: Any, log: Any, sid: st
     def on_response(resp: Any) -> None:
         req = resp.request
         if not host_allowed(resp.url, allowed):  # the capture proxy's refusal (a redirect hop it did not forward)
-            log.add("network", {"subject": sid, "method": req.method, "url": log.mask(resp.url),
-                                "pii_in_url": find_pii(resp.url, log.pii), "resource_type": req.resource_type,
-                                "blocked": True, "status": None, "headers": {}, "personal_data": [],
-                                "note": "host not in allowed_hosts: refused by the capture proxy, never contacted"})
+            _net(log, sid, req.method, resp.url, req.resource_type, blocked=True,
+                 note="host not in allowed_hosts: refused by the capture proxy, never contacted")
             return
-        idx = log.add("network", {"subject": sid, "method": req.method, "url": log.mask(resp.url),
-                                  "pii_in_url": find_pii(resp.url, log.pii), "resource_type": req.resource_type,
-                                  "blocked": False, "status": resp.status, "headers": headers_of(resp),
-                                  "t_ms": round((time.perf_counter() - t_start) * 1000, 1)})
-        responses.append((idx, resp))
+        idx = _net(log, sid, req.method, resp.url, req.resource_type, status=resp.status, headers=headers_of(resp),
+                   t_ms=round((time.perf_counter() - t_start) * 1000, 1))
+        if idx is not None:
+            responses.append((idx, resp))
 
     def on_finished(req: Any) -> None:
         finished.add(id(req))
 
     def on_failed(req: Any) -> None:
         if host_allowed(req.url, allowed):
-            log.add("network", {"subject": sid, "method": req.method, "url": log.mask(req.url),
-                                "pii_in_url": find_pii(req.url, log.pii), "resource_type": req.resource_type,
-                                "blocked": False, "status": None, "headers": {}, "personal_data": [],
-                                "failure": str(req.failure)[:200]})
+            _net(log, sid, req.method, req.url, req.resource_type, personal_data=[], failure=str(req.failure)[:200])
 
     def on_websocket(ws: Any) -> None:
         ok = host_allowed(ws.url, allowed)
-        log.add("network", {"subject": sid, "method": "GET", "url": log.mask(ws.url),
-                            "pii_in_url": find_pii(ws.url, log.pii), "resource_type": "websocket",
-                            "blocked": not ok, "status": None, "headers": {}, "personal_data": [],
-                            **({} if ok else {"note": "host not in allowed_hosts: refused by the capture proxy"})})
+        _net(log, sid, "GET", ws.url, "websocket", blocked=not ok, personal_data=[],
+             **({} if ok else {"note": "host not in allowed_hosts: refused by the capture proxy"}))
 
     def on_navigated(frame: Any) -> None:
         if frame.parent_frame is None and not navigation_allowed(frame.url, allowed):
@@ -544,11 +546,13 @@ def _one_subject(browser: Any, live: dict[str, Any], rec: Any, log: Any, sid: st
                 entry["answered"] = False
         if strayed or not navigation_allowed(page.url, allowed):
             entry["answered"] = False
-            entry.setdefault("error_en", f"the page left the allowed hosts after the toggle ({(strayed or [page.url])[0]})")
+            where = clip((strayed or [page.url])[0], 300)
+            entry.setdefault("error_en", f"the page left the allowed hosts after the toggle ({where})")
             entry.setdefault("error_vi", "trang đã rời khỏi các máy chủ được phép sau khi chuyển chế độ")
         elif crashed or not _responsive(page, _ms(min(request_s, 1.0), budget)):
             en = "the page stopped responding (busy page script or crash) after the toggle; the display cannot be read"
-            vi = "trang không còn phản hồi (mã kịch bản chạy mãi hoặc bị sập) sau khi chuyển chế độ; không đọc được màn hình"
+            vi = ("trang không còn phản hồi (mã kịch bản chạy mãi hoặc bị sập) sau khi chuyển chế độ; không đọc được "
+                  "màn hình")
             entry.update(answered=False, changed=False, ms=None, error_en=en, error_vi=vi)
             log.error("toggle", en, vi, sid)
             rec.toggle(sid, entry)

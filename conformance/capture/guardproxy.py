@@ -28,9 +28,11 @@ import time
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
+from conformance.capture.bounded import resolve
 from conformance.capture.netguard import hostport_allowed
 
 MAX_CONNECTIONS = 64
+MAX_EVENTS = 2000
 MAX_HEAD = 65536
 HOP_HEADERS = {"connection", "proxy-connection", "keep-alive", "proxy-authorization", "proxy-authenticate", "te",
                "trailer", "upgrade"}
@@ -46,6 +48,7 @@ class GuardProxy:
         self.on_block = on_block
         self.blocked: list[dict[str, Any]] = []
         self.forwarded = 0
+        self.dropped = 0
         self._lock = threading.Lock()
         self._socks: set[socket.socket] = set()
         self._threads: list[threading.Thread] = []
@@ -118,9 +121,12 @@ class GuardProxy:
             t.start()
 
     def _block(self, client: socket.socket, method: str, target: str, why: str, code: int = 403) -> None:
-        event = {"method": method, "target": target[:500], "why": why, "t": time.time()}
+        event = {"method": method[:20], "target": target[:2000], "why": why, "t": time.time()}
         with self._lock:
-            self.blocked.append(event)
+            if len(self.blocked) < MAX_EVENTS:
+                self.blocked.append(event)
+            else:
+                self.dropped += 1
         if self.on_block is not None:
             try:
                 self.on_block(event)
@@ -206,11 +212,18 @@ class GuardProxy:
         if left <= 0:
             return None
         try:
-            s = socket.create_connection((host, port), timeout=left)
-        except OSError:
-            return None
-        self._track(s)
-        return s
+            for family, type_, proto, _canon, addr in resolve(host, port, deadline):
+                s = socket.socket(family, type_, proto)
+                self._track(s)
+                try:
+                    s.settimeout(max(0.001, deadline - time.monotonic()))
+                    s.connect(addr)
+                    return s
+                except OSError:
+                    self._untrack(s)
+        except (OSError, TimeoutError):
+            pass
+        return None
 
     def _pipe(self, client: socket.socket, upstream: socket.socket, deadline: float, *, rewrite_response: bool) -> None:
         """Copy both ways until either side closes, the deadline passes or the upstream sent max_bytes."""

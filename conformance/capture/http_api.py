@@ -3,8 +3,9 @@
 `HttpClient` gives every request the guard rails a capturer needs against an untrusted candidate
 (conformance/capture/bounded.py): bearer token, a TOTAL deadline per request (connection, headers, body and redirect
 hops, never past the run's budget), a maximum response size (stops at the limit), content-type checks, redirects
-followed by hand and only to allowed hosts (loops stopped), TLS/connection/protocol errors caught. Every exchange is appended
-to the capture log (method, masked URL, status, response headers, masked body excerpt, timing, error).
+followed by hand and only to allowed hosts (loops stopped), TLS/connection/protocol errors caught.
+Every exchange is appended to the capture log (method, masked URL, status, response headers, masked body excerpt,
+timing, error); text bodies are scanned for personal data up to `scan_bytes` (profile live.max_scan_bytes).
 Nothing here raises on a misbehaving candidate: a failed exchange is an `Exchange` with `error` set.
 """
 from __future__ import annotations
@@ -19,11 +20,12 @@ from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
 from conformance.capture.bounded import Budget, budget_message, fetch
-from conformance.capture.netguard import find_pii, has_traceback, host_allowed, mask_pii
+from conformance.capture.netguard import clip, find_pii, has_traceback, host_allowed, mask_pii
 
 API = "/assessment/v1"
 MAX_REDIRECTS = 5
 EXCERPT_CHARS = 600
+MAX_ENTRIES = 5000  # per log section
 SCAN_BYTES = 1_000_000  # default of profile live.max_scan_bytes: bytes of each text body scanned for personal data
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SECRET_HEADERS = ("set-cookie", "authorization", "proxy-authorization")
@@ -92,11 +94,18 @@ class CaptureLog:
         return obj
 
     def error(self, step: str, en: str, vi: str, subject: str | None = None, **kw: Any) -> dict[str, Any]:
-        entry = {"step": step, "subject": subject, "message_en": self.mask(en), "message_vi": self.mask(vi), **kw}
-        self.doc["errors"].append(entry)
+        entry = {"step": step, "subject": subject, "message_en": self.mask(clip(en)),
+                 "message_vi": self.mask(clip(vi)), **kw}
+        self.add("errors", entry)
         return entry
 
-    def add(self, section: str, entry: dict[str, Any]) -> int:
+    def add(self, section: str, entry: dict[str, Any]) -> int | None:
+        """Append an entry; None (and a count in `dropped`) once a section holds MAX_ENTRIES: a page that floods
+        requests cannot grow the log without bound."""
+        if len(self.doc[section]) >= MAX_ENTRIES:
+            dropped = self.doc.setdefault("dropped", {})
+            dropped[section] = dropped.get(section, 0) + 1
+            return None
         self.doc[section].append(entry)
         return len(self.doc[section]) - 1
 
@@ -106,10 +115,10 @@ class CaptureLog:
             "json" in ctype or "text" in ctype or "html" in ctype or "xml" in ctype or not ctype)
         text, scanned = self.scan(ex.body) if is_text else (None, {})
         entry: dict[str, Any] = {
-            "purpose": purpose, "subject": subject, "method": ex.method, "url": self.mask(ex.url),
+            "purpose": purpose, "subject": subject, "method": ex.method, "url": self.mask(clip(ex.url)),
             "pii_in_url": find_pii(ex.url, self.pii),
             "status": ex.status,
-            "headers": {k: ("[redacted]" if k in SECRET_HEADERS else (self.mask(v) or ""))
+            "headers": {k[:200]: ("[redacted]" if k in SECRET_HEADERS else (self.mask(clip(v)) or ""))
                         for k, v in ex.headers.items()},
             "bytes": len(ex.body), "elapsed_ms": ex.elapsed_ms,
             "content_type": ctype or None,
@@ -176,7 +185,7 @@ class HttpClient:
             if not loc:
                 break
             target = urljoin(url, loc.strip())
-            redirects.append({"status": ex.status, "from": self.log.mask(url), "to": self.log.mask(target)})
+            redirects.append({"status": ex.status, "from": self.log.mask(clip(url)), "to": self.log.mask(clip(target))})
             if not host_allowed(target, self.allowed_hosts) or urlsplit(target).scheme not in ("http", "https"):
                 ex.error_en = (f"{method} {url} redirected ({ex.status}) to {target}, a host not in allowed_hosts; "
                                "not followed")
@@ -269,6 +278,17 @@ class _CookieResponse:
 
 # -- the assessment interface ---------------------------------------------------------------------------------------
 
+DISPLAYED_KEYS = ("so_giay_to", "ngay_sinh", "ho_ten")
+MAX_DISPLAYED_CHARS = 500
+
+
+def clean_displayed(disp: Any) -> dict[str, str | None] | None:
+    """The displayed texts a candidate reports, reduced to the three known fields, as strings of bounded length."""
+    if not isinstance(disp, dict):
+        return None
+    return {k: (None if disp[k] is None else str(disp[k])[:MAX_DISPLAYED_CHARS]) for k in DISPLAYED_KEYS if k in disp}
+
+
 def display_of(body: Any) -> tuple[dict[str, Any] | None, str | None]:
     """Validate a /display or /toggle body; returns (body, problem)."""
     if not isinstance(body, dict):
@@ -342,10 +362,10 @@ def run_http(client: HttpClient, rec: Any, subject_ids: list[str]) -> None:
                          "exchange": tx.log_index, "status": tx.status, "ms": tx.elapsed_ms,
                          "mode_before": before, "mode_after": body.get("mode") if body else None,
                          "displayed_before": log.mask_obj(rec.displayed_of(sid, "initial")),
-                         "displayed_after": log.mask_obj(body.get("displayed") if body else None)}
+                         "displayed_after": log.mask_obj(clean_displayed(body.get("displayed")) if body else None)}
                 entry["changed"] = bool(body) and (
                     (before is not None and body.get("mode") != before)
-                    or (body.get("displayed") or None) != (rec.displayed_of(sid, "initial") or None))
+                    or (clean_displayed(body.get("displayed")) or None) != (rec.displayed_of(sid, "initial") or None))
                 entry["ok"] = tx.ok and body is not None
                 # answered: the candidate gave a usable answer to the toggle action (a 2xx display body); an HTTP
                 # error status is an answer too (the toggle is refused), a transport fault or garbage is not
@@ -355,7 +375,8 @@ def run_http(client: HttpClient, rec: Any, subject_ids: list[str]) -> None:
                 if body is not None:
                     log.usable()
                 if not tx.ok or problem:
-                    en = tx.error_en or (f"toggle returned HTTP {tx.status}" if not tx.ok else f"toggle body: {problem}")
+                    en = tx.error_en or (f"toggle returned HTTP {tx.status}" if not tx.ok
+                                         else f"toggle body: {problem}")
                     vi = tx.error_vi or (f"chuyển chế độ trả về HTTP {tx.status}" if not tx.ok
                                          else f"nội dung chuyển chế độ: {problem}")
                     entry["error_en"], entry["error_vi"] = log.mask(en), log.mask(vi)
@@ -372,7 +393,7 @@ def run_http(client: HttpClient, rec: Any, subject_ids: list[str]) -> None:
                 log.error(step, en, vi, sid, exchange=dx.log_index)
                 mode = rec.guess_mode(sid, step)
             modes[step] = body["mode"] if body else None
-            displayed = body.get("displayed") if body else None
+            displayed = clean_displayed(body.get("displayed")) if body else None
             if body is not None:
                 rec.save_payload(sid, step, mode, body["payload"], displayed=displayed, source="http")
             else:

@@ -179,7 +179,7 @@ class Recorder:
         item: dict[str, Any] = {"file": file, "subject": sid, "mode": mode, "kind": kind, "source": source,
                                 "step": step, "captured_at": _now()}
         if displayed is not None:
-            clean = {k: (None if v is None else str(v)) for k, v in displayed.items()
+            clean = {k: (None if v is None else str(v)[:500]) for k, v in displayed.items()
                      if k in ("so_giay_to", "ngay_sinh", "ho_ten")}
             item["displayed"] = clean
             self._displayed.setdefault((sid, step), clean)

@@ -256,6 +256,16 @@ def mask_pii(text: str | None, values: list[tuple[str, str]]) -> str | None:
     return out
 
 
+MAX_TEXT = 2000  # characters of a candidate-controlled string kept in a log entry (URL, header, message)
+
+
+def clip(text: Any, limit: int = MAX_TEXT) -> Any:
+    """A candidate-controlled string cut to `limit` characters for the log (non-strings are returned as they are)."""
+    if isinstance(text, str) and len(text) > limit:
+        return text[:limit] + f"… [{len(text) - limit} more characters]"
+    return text
+
+
 def has_traceback(text: str | None) -> list[str]:
     """Markers of a stack trace / debug page found in text."""
     if not text:
