@@ -707,12 +707,14 @@ def test_browser_page_redirected_away_is_never_followed(servers, tmp_path, capsy
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("case", ["refused", "silent", "not-http", "http-500"])
+@pytest.mark.parametrize("case", ["refused", "silent", "not-http", "http-500", "junk-page"])
 def test_browser_candidate_that_answers_nothing_usable_exits_3(servers, tmp_path, capsys, case):
+    """A page that never comes, or comes as an error or junk (no QR image, no filled fields) is no answer."""
     if case == "refused":
         base = f"http://127.0.0.1:{closed_port()}"
     else:
-        base = servers({"silent": h_silent, "not-http": h_garbage, "http-500": h_error_500}[case]).url
+        base = servers({"silent": h_silent, "not-http": h_garbage, "http-500": h_error_500,
+                        "junk-page": h_http_junk}[case]).url
     cfg = config(base, adapter="browser", timeouts={"request_s": 2})
     budget = 30
     prof = profile_file(tmp_path, max_run_seconds=budget)

@@ -184,12 +184,13 @@ def _inflate(body: bytes, encoding: str, max_bytes: int) -> tuple[bytes, bool]:
 
 
 def fetch(method: str, url: str, headers: dict[str, str], *, deadline: float, max_bytes: int,
-          body: bytes | None = None, context: ssl.SSLContext | None = None) -> Result:
+          body: bytes | None = None, context: ssl.SSLContext | None = None, deadline_s: float | None = None) -> Result:
     """One HTTP exchange, ending by `deadline` (absolute, time.monotonic()) with at most `max_bytes` of body.
+    `deadline_s` is the request's configured deadline, for messages (default: the time left at the start).
 
     Redirects are not followed (the caller decides). Never raises."""
     res = Result()
-    limit_s = max(0.0, deadline - time.monotonic())
+    limit_s = deadline_s if deadline_s is not None else round(max(0.0, deadline - time.monotonic()), 2)
     try:
         parts = urlsplit(url)
         host, scheme = parts.hostname or "", parts.scheme
@@ -279,25 +280,25 @@ def fetch(method: str, url: str, headers: dict[str, str], *, deadline: float, ma
                                 f"{method} {url}: nội dung nén {enc} giải nén vượt giới hạn {max_bytes} byte")
     except (DeadlineExceeded, TimeoutError, socket.timeout):
         res.fail("deadline",
-                 f"{method} {url}: no complete response within {limit_s:.3g} s (deadline for the whole request: "
+                 f"{method} {url}: no complete response within {limit_s:g} s (deadline for the whole request: "
                  "connection, headers and body)",
-                 f"{method} {url}: không có phản hồi đầy đủ sau {limit_s:.3g} giây (hạn cho toàn bộ yêu cầu: kết nối, "
+                 f"{method} {url}: không có phản hồi đầy đủ sau {limit_s:g} giây (hạn cho toàn bộ yêu cầu: kết nối, "
                  "tiêu đề và nội dung)")
     except ssl.SSLError as exc:
         res.fail("tls", f"{method} {url}: TLS error: {_short(exc)}", f"{method} {url}: lỗi TLS: {_short(exc)}")
     except (http.client.HTTPException, ValueError) as exc:
         if time.monotonic() >= deadline:
             res.fail("deadline",
-                     f"{method} {url}: no complete response within {limit_s:.3g} s (deadline for the whole request)",
-                     f"{method} {url}: không có phản hồi đầy đủ sau {limit_s:.3g} giây (hạn cho toàn bộ yêu cầu)")
+                     f"{method} {url}: no complete response within {limit_s:g} s (deadline for the whole request)",
+                     f"{method} {url}: không có phản hồi đầy đủ sau {limit_s:g} giây (hạn cho toàn bộ yêu cầu)")
         else:
             res.fail("protocol", f"{method} {url}: not a valid HTTP response: {type(exc).__name__}: {_short(exc)}",
                      f"{method} {url}: phản hồi không phải HTTP hợp lệ: {type(exc).__name__}: {_short(exc)}")
     except OSError as exc:
         if time.monotonic() >= deadline:
             res.fail("deadline",
-                     f"{method} {url}: no complete response within {limit_s:.3g} s (deadline for the whole request)",
-                     f"{method} {url}: không có phản hồi đầy đủ sau {limit_s:.3g} giây (hạn cho toàn bộ yêu cầu)")
+                     f"{method} {url}: no complete response within {limit_s:g} s (deadline for the whole request)",
+                     f"{method} {url}: không có phản hồi đầy đủ sau {limit_s:g} giây (hạn cho toàn bộ yêu cầu)")
         elif phase == "connect":
             res.fail("connect", f"{method} {url}: cannot connect: {_short(exc)}",
                      f"{method} {url}: không kết nối được: {_short(exc)}")

@@ -59,7 +59,10 @@ NO_WEBRTC_JS = """(() => {
 })();"""
 _EVAL_ATTR = "data-conformance-eval"
 SCAN_URL = 100_000  # characters of a URL scanned for personal data
-SUBJECT_LIMIT_REQUESTS = 6  # a subject's page gets 6 request deadlines + toggle_s + 10 s before the watchdog acts
+# the watchdog acts on a subject after 8 request deadlines + toggle_s + 20 s (more than the sum of the bounded waits
+# of one subject, so it only ends what no timeout could end)
+SUBJECT_LIMIT_REQUESTS = 8
+SUBJECT_LIMIT_EXTRA_S = 20.0
 SECRET_HEADERS = ("set-cookie", "authorization", "proxy-authorization")
 BROWSER_SERVICE_HOSTS = ("google.com", "googleapis.com", "gstatic.com", "gvt1.com", "gvt2.com",
                          "googleusercontent.com", "google-analytics.com")
@@ -236,7 +239,7 @@ def run_browser(live: dict[str, Any], rec: Any, log: Any, sids: list[str], allow
     base = str(live["base_url"]).rstrip("/") + "/"
     proxy = GuardProxy(allowed, request_s=request_s, max_bytes=max_bytes).start()
     watchdog = Watchdog()
-    subject_limit = SUBJECT_LIMIT_REQUESTS * request_s + toggle_s + 10.0
+    subject_limit = SUBJECT_LIMIT_REQUESTS * request_s + toggle_s + SUBJECT_LIMIT_EXTRA_S
     browser = None
     try:
         with sync_playwright() as pw:
@@ -400,7 +403,7 @@ def _one_subject(browser: Any, live: dict[str, Any], rec: Any, log: Any, sid: st
         route.abort("blockedbyclient")
 
     def headers_of(resp: Any) -> dict[str, str]:
-        return {k: ("[redacted]" if k.lower() in SECRET_HEADERS else (log.mask(v) or ""))
+        return {clip(k, 200): ("[redacted]" if k.lower() in SECRET_HEADERS else (log.mask(clip(v)) or ""))
                 for k, v in dict(resp.headers).items()}
 
     def on_response(resp: Any) -> None:
@@ -470,9 +473,11 @@ def _one_subject(browser: Any, live: dict[str, Any], rec: Any, log: Any, sid: st
         except Exception:  # noqa: BLE001 - a sub-resource that never ends; the proxy cuts it, the capture goes on
             log.error("initial", f"the page did not finish loading within {request_s:g} s; captured as it was",
                       f"trang chưa tải xong sau {request_s:g} giây; chụp ở trạng thái lúc đó", sid)
+        ready = True
         try:
             page.wait_for_function(_READY_JS, arg=fields, timeout=_ms(request_s, budget), polling=50)
         except Exception:  # noqa: BLE001
+            ready = False
             log.error("initial", f"no loaded QR image (img/canvas/svg) and filled fields within {request_s:g} s",
                       f"không thấy ảnh QR đã tải (img/canvas/svg) và các trường có nội dung sau {request_s:g} giây",
                       sid)
@@ -484,7 +489,7 @@ def _one_subject(browser: Any, live: dict[str, Any], rec: Any, log: Any, sid: st
         page.wait_for_timeout(100)  # let fonts/layout settle before the screenshot
         shown = _read_fields(page, fields, _ms(1.0, budget)) if fields else None
         mode0 = infer_mode(shown, record) or "default"
-        _shot(page, rec, log, sid, "initial", mode0, shown, device, allowed, strayed)
+        _shot(page, rec, log, sid, "initial", mode0, shown, device, allowed, strayed, usable=ready)
 
         # ---- toggle, timed inside the page ----
         entry: dict[str, Any] = {"subject": sid, "source": "browser", "action": None, "ms": None, "changed": False,
@@ -560,11 +565,16 @@ def _one_subject(browser: Any, live: dict[str, Any], rec: Any, log: Any, sid: st
                         en, vi)
             _unread_bodies(responses, log)
             return
+        if not ready and not entry["changed"]:
+            # the page never showed a QR image and filled fields, and nothing changed: no answer to compare
+            entry["answered"] = False
+        ready_after = ready
         if entry["changed"]:
             try:
                 page.wait_for_function(_READY_JS, arg=fields, timeout=_ms(request_s, budget), polling=50)
+                ready_after = True
             except Exception:  # noqa: BLE001
-                pass
+                ready_after = False
             page.wait_for_timeout(100)
         shown2 = _read_fields(page, fields, _ms(1.0, budget)) if fields else None
         entry["displayed_after"] = log.mask_obj(shown2)
@@ -573,7 +583,7 @@ def _one_subject(browser: Any, live: dict[str, Any], rec: Any, log: Any, sid: st
             mode1 = ("full" if mode0 == "default" else "default") if entry["changed"] else mode0
         entry["mode_after"] = mode1
         rec.toggle(sid, entry)
-        _shot(page, rec, log, sid, "after_toggle", mode1, shown2, device, allowed, strayed)
+        _shot(page, rec, log, sid, "after_toggle", mode1, shown2, device, allowed, strayed, usable=ready_after)
         if _responsive(page, _ms(min(request_s, 1.0), budget)):
             _read_bodies(responses, finished, log, max_bytes)
         else:
@@ -592,7 +602,9 @@ def _one_subject(browser: Any, live: dict[str, Any], rec: Any, log: Any, sid: st
 
 
 def _shot(page: Any, rec: Any, log: Any, sid: str, step: str, mode: str, shown: dict | None,
-          device: dict[str, Any], allowed: list[str], strayed: list[str]) -> None:
+          device: dict[str, Any], allowed: list[str], strayed: list[str], *, usable: bool) -> None:
+    """Screenshot of the candidate's page as evidence. It counts as a usable response only when the page showed a
+    loaded QR image (img/canvas/svg) and filled fields: a blank or garbage page is captured but is no answer."""
     if strayed or not navigation_allowed(page.url, allowed):
         where = (strayed or [page.url])[0]
         en = f"the page is no longer the candidate's ({where}: not an http(s) page on an allowed host); not captured"
@@ -611,7 +623,8 @@ def _shot(page: Any, rec: Any, log: Any, sid: str, step: str, mode: str, shown: 
     if len(png) > 24 and png[:8] == b"\x89PNG\r\n\x1a\n":
         device["width_px"] = int.from_bytes(png[16:20], "big")
         device["height_px"] = int.from_bytes(png[20:24], "big")
-    log.usable()
+    if usable:
+        log.usable()
     rec.save_screenshot(sid, step, mode, png, displayed=shown, source="browser")
 
 

@@ -231,7 +231,7 @@ class HttpClient:
         if req.has_header("Cookie"):
             hdrs["Cookie"] = req.get_header("Cookie")
         res = fetch(method, url, hdrs, deadline=deadline, max_bytes=self.max_bytes,
-                    body=b"" if method in ("POST", "PUT", "PATCH") else None)
+                    body=b"" if method in ("POST", "PUT", "PATCH") else None, deadline_s=self.timeout_s)
         ex.status, ex.headers, ex.body = res.status, res.headers, res.body
         ex.declared_length = res.declared_length
         if res.error:
