@@ -1,37 +1,104 @@
-"""`python -m conformance live CONFIG --out DIR [--profile F] [--show-pii]`: capture a running candidate into
-DIR/package (conformance.capture.live.capture), then assess it like a submitted package into DIR.
+"""`python -m conformance live CONFIG --out DIR [--profile F] [--show-pii] [--adb PATH]`: capture a running candidate
+into DIR/package (conformance.capture.live.capture), then assess it like a submitted package into DIR.
 
-The lead's CLI calls `register(subparsers)`. Exit codes are those of `assess` (0 conformant, 1 non-conformant,
-3 incomplete, 2 unusable config/package).
+The lead's CLI calls `register(subparsers)`. Exit codes are those of `assess`: 0 conformant, 1 non-conformant,
+3 incomplete, 2 unusable config/package/profile. Before anything is written the config is checked: a value that would
+become a path or a program (subject ids, file names, live.page, live.android.adb, adb arguments) or anything else
+specs/candidate.schema.json refuses exits 2 with the value's JSON path. A capture in which the candidate answered
+nothing usable (capture/log.json `usable_responses` = 0: not running, refusing, timing out, garbage, oversized,
+redirected away) exits 3 without a verdict: no requirement is judged on nothing. Anything captured goes on to the
+assessment.
 """
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
+
+MAX_CONFIG_BYTES = 5_000_000
 
 
 def _err(en: str, vi: str) -> None:
-    import sys
-
     print(f"error: {en}\nlỗi: {vi}", file=sys.stderr)
 
 
-def cmd_live(ns) -> int:
-    from conformance.capture.live import capture
-
-    cfg_path = Path(ns.config)
+def _read_config(cfg_path: Path) -> tuple[dict | None, int]:
     try:
+        if cfg_path.stat().st_size > MAX_CONFIG_BYTES:
+            _err(f"{cfg_path}: larger than {MAX_CONFIG_BYTES} bytes", f"{cfg_path}: lớn hơn {MAX_CONFIG_BYTES} byte")
+            return None, 2
         config = json.loads(cfg_path.read_text(encoding="utf-8"))
     except OSError as exc:
         _err(f"{cfg_path}: cannot read: {exc.strerror}", f"{cfg_path}: không đọc được: {exc.strerror}")
-        return 2
-    except (UnicodeDecodeError, ValueError) as exc:
-        _err(f"{cfg_path}: not valid JSON: {exc}", f"{cfg_path}: không phải JSON hợp lệ: {exc}")
-        return 2
+        return None, 2
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        _err(f"{cfg_path}: not valid JSON: {str(exc)[:300]}", f"{cfg_path}: không phải JSON hợp lệ: {str(exc)[:300]}")
+        return None, 2
     if not isinstance(config, dict) or not isinstance(config.get("live"), dict):
         _err(f"{cfg_path}: no 'live' section (see specs/candidate.schema.json)",
              f"{cfg_path}: không có mục 'live' (xem specs/candidate.schema.json)")
-        return 2
+        return None, 2
+    return config, 0
+
+
+def _refuse(cfg_path: Path, problems: list[tuple[str, str, str]]) -> int:
+    for path, en, vi in problems[:10]:
+        _err(f"{cfg_path}: {path}: {en}", f"{cfg_path}: {path}: {vi}")
+    if len(problems) > 10:
+        _err(f"{len(problems) - 10} more problem(s)", f"còn {len(problems) - 10} lỗi khác")
+    return 2
+
+
+def _no_usable_answer(package: Path, shown: Path | None = None) -> int | None:
+    """3 (printed, bilingual) when the capture log says the candidate answered nothing usable; None otherwise.
+    `shown`: where the package will be once the output folder is published (printed instead of `package`)."""
+    shown = shown or package
+    try:
+        log = json.loads((package / "capture" / "log.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        _err(f"{package}/capture/log.json was not written; no verdict (incomplete)",
+             f"không ghi được {package}/capture/log.json; không có kết luận (chưa đủ)")
+        return 3
+    n_err = len(log.get("errors") or [])
+    print(f"captured {log.get('evidence_count', 0)} evidence item(s), {log.get('usable_responses', 0)} usable "
+          f"response(s) in {log.get('duration_s')} s, {n_err} capture error(s)"
+          f"{', time budget exceeded' if log.get('budget_exceeded') else ''} -> {shown}")
+    print(f"đã chụp {log.get('evidence_count', 0)} bằng chứng, {log.get('usable_responses', 0)} phản hồi dùng được "
+          f"trong {log.get('duration_s')} giây, {n_err} lỗi khi chụp"
+          f"{', đã hết thời gian cho phép' if log.get('budget_exceeded') else ''} -> {shown}")
+    if log.get("usable_responses", 0) > 0:
+        return None
+    first = next((e.get("message_en") for e in log.get("errors") or [] if e.get("message_en")), None)
+    first_vi = next((e.get("message_vi") for e in log.get("errors") or [] if e.get("message_vi")), None)
+    _err("INCOMPLETE: the candidate gave no usable answer (not running, refusing, timing out, garbage, oversized or "
+         "redirected away), so no requirement can be judged and there is no verdict"
+         + (f"; first problem: {first}" if first else ""),
+         "CHƯA ĐỦ: ứng dụng không trả lời được gì dùng được (không chạy, từ chối, quá thời gian, dữ liệu rác, quá lớn "
+         "hoặc chuyển hướng đi nơi khác), nên không thể đánh giá yêu cầu nào và không có kết luận"
+         + (f"; lỗi đầu tiên: {first_vi}" if first_vi else ""))
+    print(f"see / xem: {shown / 'capture' / 'log.json'}", file=sys.stderr)
+    return 3
+
+
+def cmd_live(ns) -> int:
+    from conformance.capture.live import LiveConfigError, capture, config_problems
+
+    cfg_path = Path(ns.config)
+    config, rc = _read_config(cfg_path)
+    if config is None:
+        return rc
+    problems = config_problems(config)
+    if problems:
+        return _refuse(cfg_path, problems)
+    adb = getattr(ns, "adb", None)
+    if adb is not None:
+        from conformance.capture.android import AdbError, resolve_adb
+
+        try:
+            adb = resolve_adb(adb)
+        except AdbError as exc:
+            _err(f"--adb: {exc}", f"--adb: không phải tệp chạy được: {adb}")
+            return 2
     profile = None
     if ns.profile:
         from conformance.specs import SpecError, load_profile
@@ -43,20 +110,10 @@ def cmd_live(ns) -> int:
                  f"hồ sơ {exc.file}: {exc.json_path}: {exc.message}")
             return 2
 
-    def run_capture(folder: Path) -> Path:
-        package = capture(config, folder / "package", profile=profile)
-        try:
-            log = json.loads((package / "capture" / "log.json").read_text(encoding="utf-8"))
-            n_err = len(log.get("errors", []))
-            print(f"captured {log.get('evidence_count', 0)} evidence item(s) in {log.get('duration_s')} s, "
-                  f"{n_err} capture error(s)")
-            print(f"đã chụp {log.get('evidence_count', 0)} bằng chứng trong {log.get('duration_s')} giây, "
-                  f"{n_err} lỗi khi chụp")
-        except (OSError, ValueError):
-            pass
-        return package
-
-    return capture_and_assess(ns, run_capture)
+    try:
+        return capture_and_assess(ns, lambda folder: capture(config, folder / "package", profile=profile, adb=adb))
+    except LiveConfigError as exc:
+        return _refuse(cfg_path, exc.problems)
 
 
 def capture_and_assess(ns, run_capture) -> int:
@@ -72,6 +129,9 @@ def capture_and_assess(ns, run_capture) -> int:
     try:
         with staged_output(out) as folder:
             package = run_capture(folder)
+            rc3 = _no_usable_answer(package, out / "package")
+            if rc3 is not None:
+                return rc3  # the capture (its log says why) is kept in OUT; no report, no verdict
             plan = Plan.make(package, profile=ns.profile)
             shown = assess_into(plan, folder, show_pii=ns.show_pii, quiet=getattr(ns, "quiet", False))
     except (OutputError, ReportError) as exc:
@@ -118,4 +178,7 @@ def register(subparsers) -> None:
     p.add_argument("--out", required=True, help="output folder (package in OUT/package, reports in OUT)")
     p.add_argument("--profile", default=None, help="assessment profile (YAML/JSON)")
     p.add_argument("--show-pii", action="store_true", help="do not mask personal data in reports")
+    p.add_argument("--adb", default=None, metavar="PATH",
+                   help="adb program for the android adapter (else $VNQR_ADB, else adb on PATH; never from CONFIG) / "
+                        "chương trình adb cho bộ chụp android (nếu không: $VNQR_ADB, rồi adb trong PATH)")
     p.set_defaults(func=cmd_live)

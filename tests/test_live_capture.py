@@ -187,7 +187,7 @@ def _missing(pkg, kind):
 def test_slow_display_times_out(serve, tmp_path):
     log, manifest, pkg = run(config(serve("slow")), tmp_path)
     msgs = " ".join(e["message_en"] for e in log["errors"])
-    assert "timeout" in msgs
+    assert "no complete response within 1 s" in msgs
     assert len(_missing(pkg, "payload")) == 2  # both steps: display timed out
     assert not _missing(pkg, "screenshot")  # the rest of the run went on
 
@@ -243,9 +243,9 @@ def test_connection_refused(tmp_path):
     assert log["errors"] and all("cannot connect" in e["message_en"] for e in log["errors"]
                                  if e["step"] in ("initial", "after_toggle"))
     assert all(it.error_en for it in pkg.evidence)
+    assert log["usable_responses"] == 0 and all(t["answered"] is False for t in log["toggles"])
     res = assess_live(tmp_path / "pkg")
-    assert statuses(res["DISPLAY-003"]) == {"fail"}  # no working toggle observed
-    assert not any(f.status == "error" for fs in res.values() for f in fs)  # checks still judge cleanly
+    assert "pass" not in statuses(res["DISPLAY-003"])  # a toggle never seen is never a pass
 
 
 def test_tls_error(serve, tmp_path):

@@ -31,34 +31,87 @@ def url_host(url: str) -> str:
         return ""
 
 
+SAFE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+"""Pattern every subject id and file-name component written by the capturer must match (no '/', '.', '..')."""
+
+
+def safe_name(value: Any) -> bool:
+    return isinstance(value, str) and SAFE_NAME.fullmatch(value) is not None
+
+
+def parse_allowed(entry: str) -> tuple[str, int | None] | None:
+    """An allowed_hosts entry -> (host, port or None for any port); None when it is not a host or host:port.
+
+    Forms: `host`, `host:port`, `[v6]`, `[v6]:port`, a bare IPv6 address (`::1`, any port)."""
+    e = str(entry).strip().lower()
+    if not e or any(c in e for c in "/?#@ \t"):
+        return None
+    if e.startswith("["):
+        m = re.fullmatch(r"\[([0-9a-f:.]+)\](?::(\d{1,5}))?", e)
+        if not m:
+            return None
+        host, port = m.group(1), m.group(2)
+    elif e.count(":") > 1:
+        host, port = e, None  # bare IPv6
+    else:
+        host, sep, port_s = e.partition(":")
+        if sep and not port_s:
+            return None
+        port = port_s or None
+    if port is not None:
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            return None
+        return host, int(port)
+    return (host, None) if host else None
+
+
+def hostport_allowed(host: str, port: int, allowed_hosts: Iterable[str]) -> bool:
+    """True when host:port is covered by an allowed_hosts entry (`host` = any port, `host:port` = that port)."""
+    host = (host or "").lower().strip("[]").rstrip(".")
+    if not host:
+        return False
+    for entry in allowed_hosts:
+        parsed = parse_allowed(entry)
+        if parsed is None:
+            continue
+        h, p = parsed
+        if host == h.strip("[]").rstrip(".") and (p is None or p == port):
+            return True
+    return False
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
 def host_allowed(url: str, allowed_hosts: Iterable[str]) -> bool:
-    """True when the URL's host is one of allowed_hosts (exact, case-insensitive; "host:port" entries
-    also restrict the port). data:, blob: and about: URLs carry no network traffic and are allowed."""
+    """True when the URL's host (and port) is allowed by allowed_hosts (exact host, case-insensitive; "host:port"
+    entries also restrict the port). data:, blob: and about: URLs carry no network traffic and are allowed as
+    sub-resources; use `navigation_allowed` for what a page may navigate to."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return False
     if parts.scheme in ("data", "blob", "about"):
         return True
-    if parts.scheme not in ("http", "https", "ws", "wss"):
+    if parts.scheme not in DEFAULT_PORTS:
         return False
-    host = (parts.hostname or "").lower()
     try:
-        port = parts.port
+        port = parts.port or DEFAULT_PORTS[parts.scheme]
     except ValueError:
         return False
-    for entry in allowed_hosts:
-        entry = str(entry).strip().lower()
-        if not entry:
-            continue
-        if entry.startswith("[") or entry.count(":") != 1:
-            if host == entry.strip("[]"):
-                return True
-            continue
-        h, _, p = entry.partition(":")
-        if host == h and (port == int(p) if p.isdigit() else False):
-            return True
-    return False
+    return hostport_allowed(parts.hostname or "", port, allowed_hosts)
+
+
+def navigation_allowed(url: str, allowed_hosts: Iterable[str]) -> bool:
+    """What a page (top-level document) may be: http(s) on an allowed host:port; never file:, data:, blob: etc.
+    about:blank is the empty page every browser tab starts with, and is allowed."""
+    if url == "about:blank":
+        return True
+    try:
+        scheme = urlsplit(url).scheme
+    except ValueError:
+        return False
+    return scheme in ("http", "https") and host_allowed(url, allowed_hosts)
 
 
 def is_loopback(url: str) -> bool:
@@ -71,10 +124,15 @@ def is_loopback(url: str) -> bool:
         return False
 
 
+_MARKS = re.compile(r"[\u0300-\u036f]+")
+
+
 def _strip_accents(s: str) -> str:
+    """Vietnamese without diacritics ('Đ' -> 'D'); linear, in C (regex over the NFD form)."""
     s = s.replace("Đ", "D").replace("đ", "d")
-    s = unicodedata.normalize("NFD", s)
-    return "".join(ch for ch in s if unicodedata.category(ch) != "Mn")
+    if s.isascii():
+        return s
+    return _MARKS.sub("", unicodedata.normalize("NFD", s))
 
 
 def date_forms(iso: str) -> set[str]:
@@ -157,17 +215,25 @@ def _pattern(value: str) -> re.Pattern[str]:
 
 
 def find_pii(text: str | None, values: list[tuple[str, str]], fields: Iterable[str] | None = None) -> list[str]:
-    """Sorted personal fields found in text (also after URL-decoding; names also without accents)."""
+    """Sorted personal fields found in text (also after URL-decoding; names also without accents).
+
+    Linear in the text: each variant is case-folded once and every value is first looked up as a plain substring
+    (a C search); only a hit is confirmed with the whole-token pattern. Callers cap what they scan
+    (`live.max_scan_bytes`)."""
     if not text:
         return []
     wanted = set(fields) if fields is not None else None
     variants = _variants(text)
-    variants += [_strip_accents(v).upper() for v in variants]
+    variants += [a for a in (_strip_accents(v).upper() for v in variants) if a not in variants]
+    folded = [v.casefold() for v in variants]
     found: set[str] = set()
     for field, value in values:
         if wanted is not None and field not in wanted:
             continue
         if field in found:
+            continue
+        needle = value.casefold()
+        if not any(needle in f for f in folded):
             continue
         pat = _pattern(value)
         if any(pat.search(v) for v in variants):
@@ -188,6 +254,16 @@ def mask_pii(text: str | None, values: list[tuple[str, str]]) -> str | None:
     for field, value in values:
         out = _pattern(value).sub(f"[{field}]", out)
     return out
+
+
+MAX_TEXT = 2000  # characters of a candidate-controlled string kept in a log entry (URL, header, message)
+
+
+def clip(text: Any, limit: int = MAX_TEXT) -> Any:
+    """A candidate-controlled string cut to `limit` characters for the log (non-strings are returned as they are)."""
+    if isinstance(text, str) and len(text) > limit:
+        return text[:limit] + f"… [{len(text) - limit} more characters]"
+    return text
 
 
 def has_traceback(text: str | None) -> list[str]:
