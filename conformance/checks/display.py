@@ -151,7 +151,7 @@ BASIS = {"tap_at_seconds": ("the declared tap time (tap_at_seconds)", "thời đ
 def _judge_changes(sub: SubjectView, v: EvidenceView, changes: list[Mapping[str, Any]], limit: float) -> Observation:
     """One observation per recording: timed changes (from a tap or a visible touch) decide; a lower bound decides
     only when it already exceeds the limit; changes that cannot be timed are listed, not judged."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for ch in changes:
         basis_en, basis_vi = BASIS.get(str(ch.get("basis")), (str(ch.get("basis")), str(ch.get("basis"))))
         rows.append({"from": ch.get("from"), "to": ch.get("to"), "frame": ch.get("frame"), "time": ch.get("time"),
@@ -160,7 +160,7 @@ def _judge_changes(sub: SubjectView, v: EvidenceView, changes: list[Mapping[str,
                      "lower_bound": bool(ch.get("lower_bound")),
                      "upper_bound": bool(ch.get("frames_not_read_between"))})
     timed = [r for r in rows if r["seconds"] is not None and not r["lower_bound"]]
-    slow = [r for r in rows if r["seconds"] is not None and r["seconds"] > limit and not r["upper_bound"]]
+    slow = [r for r in rows if r["seconds"] is not None and float(r["seconds"]) > limit and not r["upper_bound"]]
     m = {"changes": rows, "limit_s": limit}
 
     def say(r: Mapping[str, Any]) -> tuple[str, str]:
@@ -174,7 +174,7 @@ def _judge_changes(sub: SubjectView, v: EvidenceView, changes: list[Mapping[str,
         en, vi = say(slow[0])
         return not_met("DISPLAY-003", f"{who_en}: {en}: slower than {limit:g} s",
                        f"{who_vi}: {vi}: chậm hơn {limit:g} giây", evidence=v.file, measured=m)
-    quick = [r for r in timed if r["seconds"] <= limit]
+    quick = [r for r in timed if float(r["seconds"]) <= limit]
     if quick:
         en, vi = say(quick[0])
         return met("DISPLAY-003", f"{who_en}: {en} (limit {limit:g} s)", f"{who_vi}: {vi} (giới hạn {limit:g} giây)",

@@ -228,7 +228,9 @@ def evidence_entry(views: Sequence[EvidenceView], sha256: str | None, mode: str 
 
 
 def _listed(findings: list[Finding]) -> tuple[list[Finding], dict[str, int]]:
-    listed, omitted, seen = [], {}, {}
+    listed: list[Finding] = []
+    omitted: dict[str, int] = {}
+    seen: dict[str, int] = {}
     for f in findings:
         if f.status in OPEN:
             listed.append(f)

@@ -70,7 +70,7 @@ class Plan:
         from conformance.specs import load_profile
 
         day = parse_today(today)
-        prof = dict(profile) if isinstance(profile, dict) else load_profile(profile)
+        prof = dict(profile) if isinstance(profile, dict) else load_profile(None if profile is None else Path(profile))
         pkg = package if isinstance(package, Package) else load_package(Path(package))
         registry = all_checks()
         if checks:

@@ -33,6 +33,7 @@ import datetime as _dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from conformance.model import Violation
@@ -81,7 +82,7 @@ def _is_diacritic(ch: str) -> bool:
     return len(base) > 1 and base[0].isascii() and base[0].isalpha()
 
 
-def _first(s: str, pred) -> int | None:
+def _first(s: str, pred: Callable[[str], bool]) -> int | None:
     for i, ch in enumerate(s):
         if pred(ch):
             return i
@@ -275,9 +276,10 @@ def _check_ho_ten(c: _Ctx) -> None:
         en = f"HoTen has more than one space between words at character {i + 1}."
         vi = f"HoTen có nhiều hơn một khoảng trắng giữa các từ ở ký tự thứ {i + 1}."
     else:
-        i = _first(v, _is_diacritic)
-        if i is None:
-            i = _first(v, lambda ch: not ("A" <= ch <= "Z" or ch == " "))
+        found = _first(v, _is_diacritic)
+        if found is None:
+            found = _first(v, lambda ch: not ("A" <= ch <= "Z" or ch == " "))
+        i = found if found is not None else 0
         ch = v[i]
         if _is_diacritic(ch):
             en = f"HoTen contains the Vietnamese letter or diacritic {ch!r} at character {i + 1}: write it " \

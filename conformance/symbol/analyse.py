@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import base64
 import math
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -263,7 +264,8 @@ def _analyse(source: Any, an: ImageAnalysis, ppi: float | None, max_pixels: int)
         rep.ecc = r.ec_level or None
         ex = dict(r.extra or {})
         try:
-            rep.version = int(ex.get("Version")) if ex.get("Version") not in (None, "") else None
+            v = ex.get("Version")
+            rep.version = int(v) if v not in (None, "") else None
         except (TypeError, ValueError):
             rep.version = None
         rep.mask = int(ex["DataMask"]) if isinstance(ex.get("DataMask"), (int, float)) else None
@@ -304,7 +306,8 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL
 
 
-def _start_secondaries(gray: np.ndarray, corners: np.ndarray, rep: SymbolReport, avail: dict[str, bool]) -> list:
+def _start_secondaries(gray: np.ndarray, corners: np.ndarray, rep: SymbolReport,
+                       avail: dict[str, bool]) -> list[tuple[str, Future[tuple[D.Hit | None, float]]]]:
     """zbar and OpenCV on the primary's region only (2-core budget), as-is: no invert retry.
 
     Large modules are downscaled (INTER_AREA) to about SECONDARY_MODULE_PX: both decoders read 6-px modules
@@ -324,7 +327,7 @@ def _start_secondaries(gray: np.ndarray, corners: np.ndarray, rep: SymbolReport,
         centre = centre * scale
     crop = np.ascontiguousarray(crop)
 
-    def run(fn):
+    def run(fn: Callable[[np.ndarray], list[D.Hit]]) -> tuple[D.Hit | None, float]:
         t = time.perf_counter()
         hit = _pick(fn(crop), centre, side * scale * 0.5)
         return hit, (time.perf_counter() - t) * 1000
@@ -333,7 +336,8 @@ def _start_secondaries(gray: np.ndarray, corners: np.ndarray, rep: SymbolReport,
             if avail[name]]
 
 
-def _finish_secondaries(pending: list, rep: SymbolReport, tm: dict[str, float]) -> None:
+def _finish_secondaries(pending: list[tuple[str, Future[tuple[D.Hit | None, float]]]], rep: SymbolReport,
+                        tm: dict[str, float]) -> None:
     for name, fut in pending:
         try:
             hit, ms = fut.result(timeout=60)

@@ -52,7 +52,7 @@ class Hit:
 def zxing_read(img: np.ndarray) -> list[Any]:
     """All QR symbols zxing-cpp finds (zxingcpp.Barcode objects)."""
     try:
-        return list(zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormat.QRCode,
+        return list(zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode),
                                            text_mode=zxingcpp.TextMode.Plain))
     except Exception:  # noqa: BLE001
         return []
@@ -115,7 +115,7 @@ def _zbar_decode(gray: np.ndarray) -> list[tuple[bytes, list[tuple[int, int]], s
         try:
             W.zbar_image_set_format(image, 808466521)  # fourcc 'Y800': 8-bit greyscale
             W.zbar_image_set_size(image, width, height)
-            W.zbar_image_set_data(image, cast(pixels, c_void_p), len(pixels), None)
+            W.zbar_image_set_data(image, cast(pixels, c_void_p), len(pixels), None)  # type: ignore[arg-type]
             if W.zbar_scan_image(scanner, image) < 0:
                 return []
             symbol = W.zbar_image_first_symbol(image)

@@ -60,7 +60,8 @@ def apply_degradation(img: np.ndarray, d: dict[str, Any]) -> np.ndarray:
         ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, q])
         if not ok:
             raise ValueError("jpeg encoding failed")
-        return cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+        decoded: Any = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+        return np.asarray(decoded)
     if kind == "rotate":
         return rotate_expanded(img, float(d.get("degrees", 7)))
     if kind == "contrast":

@@ -197,7 +197,9 @@ def read_codewords(grid: np.ndarray, mask: int) -> list[int]:
 def data_codewords(codewords: list[int], version: int, ecc: str) -> list[int]:
     """De-interleave the data codewords (ISO/IEC 18004 §7.6) for this version and ECC level."""
     sizes: list[int] = []
-    for ec in _sc.ECC[version][_ECC_CONST[ecc]]:
+    table: Any = _sc.ECC  # segno's table of (blocks, data codewords) per version and level
+    blocks_spec: Any = table[version][_ECC_CONST[ecc]]
+    for ec in blocks_spec:
         sizes += [ec.num_data] * ec.num_blocks
     blocks: list[list[int]] = [[] for _ in sizes]
     k = 0
@@ -408,7 +410,7 @@ class GridRead:
 _CANDIDATES = np.arange(21, 178, 4)
 
 
-_TIMING_CACHE: list = []
+_TIMING_CACHE: list[tuple[np.ndarray, list[int], np.ndarray, np.ndarray]] = []
 
 
 def _timing_points() -> tuple[np.ndarray, list[int], np.ndarray, np.ndarray]:
@@ -479,7 +481,7 @@ BLUR_MIN_MODULE_PX = 3.0  # below this, a 3x3 box blur turns isolated dark modul
 FINDER_MIN_SCORE = 0.8  # without a decoded version confirming N, the finder patterns must match this well
 
 
-def read_grid(gray: np.ndarray, corners, hint_modules: int | None = None,
+def read_grid(gray: np.ndarray, corners: Any, hint_modules: int | None = None,
               force_modules: int | None = None) -> GridRead | None:
     """Sample the module grid inside `corners` (any order of the 4 outer corners) and read its format info.
 
@@ -646,7 +648,8 @@ def _crossing(v: np.ndarray, d: np.ndarray, k: np.ndarray, level: np.ndarray | f
     return d[k - 1] + f * (d[k] - d[k - 1])
 
 
-def _profiles(gray: np.ndarray, hom: np.ndarray, n: int, d: np.ndarray, inverted: bool, exact: bool = True):
+def _profiles(gray: np.ndarray, hom: np.ndarray, n: int, d: np.ndarray, inverted: bool,
+              exact: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Luma along one outward line per edge module and side (0 top, 1 bottom, 2 left, 3 right): (v, out, xy).
 
     v is (4n, len(d)), light = high whatever the polarity; out marks samples outside the image; xy the pixel-centre

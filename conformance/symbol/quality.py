@@ -170,7 +170,7 @@ def _module_grades(m: np.ndarray) -> np.ndarray:
     return g
 
 
-def grade_symbol(gray: np.ndarray, gr: Any, *, uec: float | None = None, quiet_zone_modules: int | None = None,
+def grade_symbol(gray: np.ndarray, gr: Any, *, uec: float | None = None, quiet_zone_modules: float | None = None,
                  aperture_modules: float = APERTURE_MODULES) -> dict[str, Any] | None:
     """Print-quality grade of one symbol (see the module docstring); None when it cannot be measured."""
     try:
@@ -179,7 +179,7 @@ def grade_symbol(gray: np.ndarray, gr: Any, *, uec: float | None = None, quiet_z
         return None
 
 
-def _grade(gray: np.ndarray, gr: Any, uec: float | None, qz: int | None, ap: float) -> dict[str, Any] | None:
+def _grade(gray: np.ndarray, gr: Any, uec: float | None, qz: float | None, ap: float) -> dict[str, Any] | None:
     if gr is None or gray is None or gray.ndim != 2 or not (0.1 <= float(ap) <= 1.0):
         return None
     if gray.dtype != np.uint8:
