@@ -63,16 +63,28 @@ class ScreenReading:
     source: str | None = None
     size: list[int] | None = None  # [width, height] of the input
     inverted: bool = False
+    # "lines" (value lines read first) or "page" (whole screen read)
+    strategy: str | None = None
+    # boxes of value-like lines that were tried and gave no text (input of the unread-text check)
+    attempted: list[list[int]] = field(default_factory=list)
+    # text-like regions near the code or the values that OCR could not read: [{"box", "kind", "text"}]
+    unread: list[dict[str, Any]] = field(default_factory=list)
+    # system UI found on the screen (status bar, home indicator, keyboard...): [{"box", "kind"}]
+    system: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
             "size": self.size,
             "inverted": self.inverted,
+            "strategy": self.strategy,
             "text": self.text,
             "lines": [
-                {k: v for k, v in ln.items() if k in ("text", "box", "conf", "alt")} for ln in self.lines
+                {k: v for k, v in ln.items() if k in ("text", "box", "conf", "alt", "source", "system")}
+                for ln in self.lines
             ],
+            "unread": [dict(u) for u in self.unread],
+            "system": [dict(u) for u in self.system],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "error": self.error,
             "error_vi": self.error_vi,
@@ -131,22 +143,32 @@ def _normalise(gray: np.ndarray) -> tuple[np.ndarray, bool]:
     return (255 - gray if dark else gray), dark
 
 
-def _local_contrast(gray: np.ndarray) -> np.ndarray:
+def _local_contrast(gray: np.ndarray, bg: np.ndarray | None = None) -> np.ndarray:
     """Polarity-free text image: |grey - local background| stretched, as dark ink on white.
 
     The background is a median over ~15 px of a 1/4-size copy (~60 px at full size), so light text on a coloured
-    card, dark text on white and white text on a dark theme all come out as dark text on white.
+    card, dark text on white and white text on a dark theme all come out as dark text on white. The stretch divides
+    by the 99.7th percentile of the difference (at least 24 grey levels). All in 8-bit arithmetic (a histogram for
+    the percentile, a lookup table for the stretch).
     """
+    return _stretch(_abs_diff(gray, bg))
+
+
+def _background(gray: np.ndarray) -> np.ndarray:
+    """Local background grey: median over ~15 px of a 1/4-size copy, scaled back to full size."""
     import cv2
 
     h, w = gray.shape
     small = cv2.resize(gray, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
     k = 15 if min(small.shape) > 15 else (min(small.shape) // 2) * 2 - 1
     bg_small = cv2.medianBlur(small, max(1, k))
-    bg = cv2.resize(bg_small, (w, h), interpolation=cv2.INTER_LINEAR)
-    d = cv2.absdiff(gray, bg).astype(np.float32)
-    s = max(float(np.percentile(d, 99.7)), 24.0)
-    return (255.0 - np.clip(d * (255.0 / s), 0, 255)).astype(np.uint8)
+    return cv2.resize(bg_small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _abs_diff(gray: np.ndarray, bg: np.ndarray | None = None) -> np.ndarray:
+    import cv2
+
+    return cv2.absdiff(gray, _background(gray) if bg is None else bg)
 
 
 def _resize(gray: np.ndarray, factor: float) -> np.ndarray:
@@ -169,12 +191,10 @@ def _children_cpu_ms() -> float:
         return 0.0
 
 
-def _tess_data(gray: np.ndarray, lang: str, psm: int) -> dict[str, list]:
-    from PIL import Image
+def _tess_data(gray: np.ndarray, lang: str, psm: int, whitelist: str | None = None) -> dict[str, list]:
+    from . import engine
 
-    return pytesseract.image_to_data(
-        Image.fromarray(gray), lang=lang, config=f"--psm {psm}", output_type=pytesseract.Output.DICT
-    )
+    return engine.data(gray, lang, psm, whitelist)
 
 
 def _group_lines(data: dict[str, list], scale: float, dx: int = 0, dy: int = 0) -> list[dict[str, Any]]:
@@ -226,11 +246,16 @@ def read_screen(
     exclude_boxes: Sequence[Sequence[int]] = (),
     lang: str = "vie+eng",
     rescan: bool = True,
+    strategy: str = "auto",
 ) -> ScreenReading:
-    """OCR one screenshot (path, PIL image or numpy array). Never raises; see ScreenReading.error."""
+    """OCR one screenshot (path, PIL image or numpy array). Never raises; see ScreenReading.error.
+
+    strategy "auto": the value lines found by the geometry are read first (see the module doc) and the whole screen
+    only when they do not show both a number and a date; "page": always the whole screen (passes 1-3)."""
     reading = ScreenReading()
     t_all = time.perf_counter()
     cpu0 = _children_cpu_ms()
+    pcpu0 = time.process_time()
     try:
         gray, name, err = _to_gray(gray_or_image)
         reading.source = name
@@ -244,15 +269,18 @@ def read_screen(
             reading.error = f"image too small to read text ({w}x{h}){' in ' + name if name else ''}"
             reading.error_vi = f"ảnh quá nhỏ để đọc chữ ({w}x{h})"
             return reading
-        if pytesseract is None:
-            reading.error = "pytesseract is not installed"
-            reading.error_vi = "chưa cài pytesseract"
+        from . import engine, glyphs
+
+        if engine.backend() == "pytesseract" and pytesseract is None:
+            reading.error = "neither tesserocr nor pytesseract is installed"
+            reading.error_vi = "chưa cài tesserocr hay pytesseract"
             return reading
-        os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # Tesseract's OpenMP threads cost more than they give here
+        reading.timings_ms["engine_tesserocr"] = 1.0 if engine.backend() == "tesserocr" else 0.0
 
         t0 = time.perf_counter()
         work = gray.copy()
         bg = int(np.median(gray))
+        qr: list[list[int]] = []
         for b in exclude_boxes or ():
             try:
                 x0, y0, x1, y1 = (int(v) for v in list(b)[:4])
@@ -262,45 +290,237 @@ def read_screen(
             y0, y1 = sorted((max(0, y0), min(h, y1)))
             pad = max(2, (x1 - x0) // 50)
             work[max(0, y0 - pad) : min(h, y1 + pad), max(0, x0 - pad) : min(w, x1 + pad)] = bg
+            if x1 > x0 and y1 > y0:
+                qr.append([x0, y0, x1, y1])
         _, dark = _normalise(work)
         reading.inverted = dark
-        norm = _local_contrast(work)
-        scale = 2.0 if w < UPSCALE_BELOW_WIDTH else 1.0
-        big = _resize(norm, scale)
+        diff = _abs_diff(work)
+        norm = _stretch(diff)
+        ink = glyphs.binarise(norm)
+        geo = _line_geometry(ink)
         reading.timings_ms["preprocess"] = (time.perf_counter() - t0) * 1000
 
-        t0 = time.perf_counter()
-        try:
-            data = _tess_data(big, lang, 11)
-        except Exception as exc:  # noqa: BLE001  (TesseractNotFoundError, TesseractError, ...)
-            reading.error = f"Tesseract failed{' on ' + name if name else ''}: {type(exc).__name__}: {exc}"
-            reading.error_vi = f"Tesseract lỗi{' với ' + name if name else ''}: {type(exc).__name__}: {exc}"
-            return reading
-        reading.timings_ms["ocr_page"] = (time.perf_counter() - t0) * 1000
-        reading.lines = _group_lines(data, scale)
-        reading.text = "\n".join(ln["text"] for ln in reading.lines)
+        done = False
+        if strategy == "auto" and rescan:
+            t0 = time.perf_counter()
+            try:
+                done = _fast_read(reading, norm, ink, geo, lang, qr)
+            except engine.TesseractFailure as exc:
+                _fail(reading, name, exc)
+                return reading
+            reading.timings_ms["ocr_lines"] = (time.perf_counter() - t0) * 1000
+        reading.strategy = "lines" if done else "page"
+        if not done:
+            reading.lines = []
+            reading.attempted = []
+            scale = 2.0 if w < UPSCALE_BELOW_WIDTH else 1.0
+            big = _resize(norm, scale)
+            t0 = time.perf_counter()
+            try:
+                data = _tess_data(big, lang, 11)
+            except Exception as exc:  # noqa: BLE001  (TesseractNotFoundError, TesseractError, ...)
+                _fail(reading, name, exc)
+                return reading
+            reading.timings_ms["ocr_page"] = (time.perf_counter() - t0) * 1000
+            reading.lines = _group_lines(data, scale)
+            reading.text = "\n".join(ln["text"] for ln in reading.lines)
 
+            if rescan:
+                t0 = time.perf_counter()
+                todo = [ln for ln in reading.lines if ln["conf"] < LOW_CONF or _RESCAN_HINT.search(ln["text"])]
+                for ln, alt in zip(todo[:MAX_RESCANS],
+                                   _rescan_lines(norm, [ln["box"] for ln in todo[:MAX_RESCANS]], lang)):
+                    if alt:
+                        ln["alt"] = alt
+                reading.timings_ms["ocr_lines"] = (time.perf_counter() - t0) * 1000
+                reading.timings_ms["rescanned_lines"] = float(min(len(todo), MAX_RESCANS))
+                t0 = time.perf_counter()
+                n_geo = _geometric_readings(reading, norm, lang, ink=ink,
+                                            lines=[ln for _, ln in geo if ln is not None])
+                reading.timings_ms["geometry"] = (time.perf_counter() - t0) * 1000
+                reading.timings_ms["geometric_values"] = float(n_geo)
+                # value-like lines of the geometry that Tesseract's page pass left out: tried, not read
+                reading.attempted = [box for score, box, _ in _value_lines(geo, (h, w), qr) if score >= 2]
         if rescan:
             t0 = time.perf_counter()
-            todo = [ln for ln in reading.lines if ln["conf"] < LOW_CONF or _RESCAN_HINT.search(ln["text"])]
-            for ln, alt in zip(todo[:MAX_RESCANS], _rescan_lines(norm, [ln["box"] for ln in todo[:MAX_RESCANS]], lang)):
-                if alt:
-                    ln["alt"] = alt
-            reading.timings_ms["ocr_lines"] = (time.perf_counter() - t0) * 1000
-            reading.timings_ms["rescanned_lines"] = float(min(len(todo), MAX_RESCANS))
-            t0 = time.perf_counter()
-            n_geo = _geometric_readings(reading, norm, lang)
-            reading.timings_ms["geometry"] = (time.perf_counter() - t0) * 1000
-            reading.timings_ms["geometric_values"] = float(n_geo)
-            reading.text = "\n".join(ln["text"] for ln in reading.lines)
+            from . import unread
+
+            try:
+                unread.find(reading, work, diff, norm, ink, geo, qr, lang)
+            except engine.TesseractFailure as exc:
+                _fail(reading, name, exc)
+                return reading
+            reading.timings_ms["unread"] = (time.perf_counter() - t0) * 1000
+        reading.lines.sort(key=lambda ln: (ln["box"][1], ln["box"][0]))
+        reading.text = "\n".join(ln["text"] for ln in reading.lines if not ln.get("system"))
     except Exception as exc:  # noqa: BLE001  - library code never lets an exception escape
         reading.error = f"OCR failed{' on ' + reading.source if reading.source else ''}: {type(exc).__name__}: {exc}"
         reading.error_vi = f"OCR lỗi: {type(exc).__name__}: {exc}"
     finally:
         reading.timings_ms["total"] = (time.perf_counter() - t_all) * 1000
-        # CPU time of the Tesseract processes: the figure that does not depend on machine load
+        # CPU time of Tesseract child processes (pytesseract back end) and of this process (tesserocr runs in it):
+        # the figures that do not depend on machine load
         reading.timings_ms["tesseract_cpu"] = max(0.0, _children_cpu_ms() - cpu0)
+        reading.timings_ms["cpu"] = reading.timings_ms["tesseract_cpu"] + (time.process_time() - pcpu0) * 1000
     return reading
+
+
+def _fail(reading: ScreenReading, name: str | None, exc: BaseException) -> None:
+    reading.lines = []
+    reading.text = ""
+    reading.error = f"Tesseract failed{' on ' + name if name else ''}: {type(exc).__name__}: {exc}"
+    reading.error_vi = f"Tesseract lỗi{' với ' + name if name else ''}: {type(exc).__name__}: {exc}"
+
+
+def _stretch(diff: np.ndarray) -> np.ndarray:
+    """|grey - background| (8-bit) -> dark ink on white, stretched by the 99.7th percentile (at least 24 levels)."""
+    import cv2
+
+    hist = cv2.calcHist([diff], [0], None, [256], [0, 256]).ravel()
+    cum = np.cumsum(hist)
+    s = max(float(np.searchsorted(cum, 0.997 * cum[-1])), 24.0)
+    lut = (255.0 - np.clip(np.arange(256, dtype=np.float64) * (255.0 / s), 0, 255)).astype(np.uint8)
+    return cv2.LUT(diff, lut)
+
+
+def _line_geometry(ink: np.ndarray) -> list[tuple[list[int], Any]]:
+    """(box, glyphs.Line or None) of every text line of the ink mask (glyphs.text_lines / classify_line)."""
+    from . import glyphs
+
+    out = []
+    try:
+        for box in glyphs.text_lines(ink):
+            line = glyphs.classify_line(ink, box)
+            out.append((box, line))
+    except Exception:  # noqa: BLE001  - geometry is an extra: it never breaks the reading
+        return []
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- value lines first
+FAST_MAX_LINES = 5  # value-like lines read in the first (fast) pass
+_RUN = re.compile(r"[D*/.\-]+")
+_SPACED = re.compile(r"[D*]{2,}(?: [D*/.\-]{2,}){2,}")
+
+
+def _value_lines(geo: list[tuple[list[int], Any]], shape: tuple[int, int],
+                 qr: list[list[int]]) -> list[tuple[int, list[int], Any]]:
+    """Lines that may hold a document number or a date, by glyph shape alone: (score, box, Line), best first.
+
+    3: stars and a run of >= 6 star/digit-like glyphs (a masked value); 2: a run of >= 7 tall glyphs and separators
+    (a number or a date); 1: three or more groups of tall glyphs apart by spaces (a spaced number, or capitals).
+    Ties go to the line nearest to the code."""
+    out = []
+    for box, line in geo:
+        if line is None:
+            continue
+        pat = line.pattern
+        run = max((len(m.group(0)) for m in _RUN.finditer(pat)), default=0)
+        if pat.count("*") >= 2 and run >= 6:
+            score = 3
+        elif run >= 7:
+            score = 2
+        elif _SPACED.search(pat) and sum(c in "D*" for c in pat) >= 8:
+            score = 1
+        else:
+            continue
+        b = [min(box[0], line.box[0]), min(box[1], line.box[1]), max(box[2], line.box[2]), max(box[3], line.box[3])]
+        out.append((score, b, line))
+    out.sort(key=lambda t: (-t[0], _dist_to(t[1], qr, shape)))
+    return out
+
+
+def _dist_to(box: list[int], targets: list[list[int]], shape: tuple[int, int]) -> float:
+    if not targets:
+        return float(box[1])  # no code known: top of the screen first
+    best = float("inf")
+    for t in targets:
+        dx = max(0, t[0] - box[2], box[0] - t[2])
+        dy = max(0, t[1] - box[3], box[1] - t[3])
+        best = min(best, float(np.hypot(dx, dy)))
+    return best
+
+
+def _read_lines(img: np.ndarray, boxes: list[list[int]], lang: str,
+                target: int = LINE_TARGET_HEIGHT) -> list[list[dict[str, Any]]]:
+    """Each box read as one text line (mode 7) from a crop scaled to ~`target` px line height; Tesseract lines with
+    words in original pixels, per box. With the command-line back end, the crops go in one stacked call
+    (`_rescan_lines`)."""
+    from . import engine
+
+    if engine.backend() != "tesserocr":
+        return _rescan_lines(img, boxes, lang)
+    h, w = img.shape
+    out = []
+    for x0, y0, x1, y1 in boxes:
+        lh = max(1, y1 - y0)
+        mx, my = int(lh * 0.6) + 3, int(lh * 0.3) + 2
+        cx0, cy0, cx1, cy1 = max(0, x0 - mx), max(0, y0 - my), min(w, x1 + mx), min(h, y1 + my)
+        crop = img[cy0:cy1, cx0:cx1]
+        if not crop.size:
+            out.append([])
+            continue
+        f = min(4.0, max(0.5, target / lh))
+        d = engine.data(_resize(crop, f), lang, 7)
+        lines = _group_lines(d, f, cx0, cy0)
+        out.append([{"text": ln["text"], "conf": ln["conf"], "box": ln["box"], "words": ln["words"]} for ln in lines])
+    return out
+
+
+def _merge(box: list[int], found: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """One screen line from the Tesseract line(s) read in its crop."""
+    words = [wd for ln in found for wd in ln["words"]]
+    if not words:
+        return None
+    words.sort(key=lambda wd: wd["box"][0])
+    return {"text": " ".join(wd["text"] for wd in words),
+            "box": [min(wd["box"][0] for wd in words), min(wd["box"][1] for wd in words),
+                    max(wd["box"][2] for wd in words), max(wd["box"][3] for wd in words)],
+            "conf": round(sum(wd["conf"] for wd in words) / len(words), 1), "words": words, "alt": [],
+            "source": "line"}
+
+
+def _fast_read(reading: ScreenReading, norm: np.ndarray, ink: np.ndarray, geo: list, lang: str,
+               qr: list[list[int]]) -> bool:
+    """The value-like lines (see `_value_lines`) read one by one, then the geometric reading of their masks.
+    True when the readings show something like a document number and something like a date (else the caller reads
+    the whole screen)."""
+    cands = _value_lines(geo, norm.shape, qr)[:FAST_MAX_LINES]
+    if not cands:
+        return False
+    boxes = [b for _, b, _ in cands]
+    read = _read_lines(norm, boxes, lang)
+    reading.lines, reading.attempted = [], []
+    for box, found in zip(boxes, read):
+        ln = _merge(box, found)
+        if ln is None or not any(ch.isalnum() or ch == "*" for ch in ln["text"]):
+            reading.attempted.append(box)  # tried and nothing read: the unread-text check looks at it
+            continue
+        reading.lines.append(ln)
+    n_geo = _geometric_readings(reading, norm, lang, ink=ink, lines=[ln for _, _, ln in cands])
+    reading.timings_ms["geometric_values"] = float(n_geo)
+    reading.timings_ms["fast_lines"] = float(len(boxes))
+    reading.text = "\n".join(ln["text"] for ln in reading.lines)
+    return _shows_values(reading)
+
+
+def _shows_values(reading: ScreenReading) -> bool:
+    """Record-free test: some reading holds a number-like run (>= 8 digits / mask glyphs, up to 3 words joined)
+    and some reading holds a date-like run (day, month and a 4-character year, any separator)."""
+    from .match import _DMY, _YMD, canon
+
+    doc = date = False
+    for ln in reading.lines:
+        for rd in [ln] + ln.get("alt", []):
+            text = rd["text"]
+            if not date and (any(len(m.group(3)) == 4 for m in _DMY.finditer(text))
+                             or any(len(m.group(1)) == 4 for m in _YMD.finditer(text))):
+                date = True
+            if not doc:
+                parts = [canon(p.strip(":;,.()")) for p in re.split(r"[\s:]+", text)]
+                doc = any(re.fullmatch(r"[0-9*]{8,}|[A-Z][0-9]{7,}", "".join(parts[i : i + k]))
+                          for i in range(len(parts)) for k in (1, 2, 3))
+    return doc and date
 
 
 def _rescan_lines(norm: np.ndarray, boxes: list[list[int]], lang: str) -> list[list[dict[str, Any]]]:
@@ -348,16 +568,20 @@ def _rescan_lines(norm: np.ndarray, boxes: list[list[int]], lang: str) -> list[l
 GEO_DIGIT_CONF = 60.0  # minimum mean Tesseract confidence of the whitelisted digit reading of a geometric span
 
 
-def _geometric_readings(reading: ScreenReading, norm: np.ndarray, lang: str) -> int:
-    """Pass 3 (see module doc). Adds geometric readings to `reading.lines`; returns how many were added."""
+def _geometric_readings(reading: ScreenReading, norm: np.ndarray, lang: str, *, ink: np.ndarray | None = None,
+                        lines: list[Any] | None = None) -> int:
+    """Pass 3 (see module doc). Adds geometric readings to `reading.lines`; returns how many were added.
+    `ink` and the classified `lines` may be given (else computed from `norm`)."""
     from . import glyphs
 
     try:
-        ink = glyphs.binarise(norm)
+        if ink is None:
+            ink = glyphs.binarise(norm)
+        if lines is None:
+            lines = [glyphs.classify_line(ink, box) for box in glyphs.text_lines(ink)]
         spans: list[dict[str, Any]] = []
         seen: set[tuple] = set()
-        for box in glyphs.text_lines(ink):
-            line = glyphs.classify_line(ink, box)
+        for line in lines:
             if line is None:
                 continue
             for sp in glyphs.value_spans(line):
@@ -470,7 +694,7 @@ def _read_digit_runs(norm: np.ndarray, ink: np.ndarray, boxes: list[list[int]],
     """Digits of every run, read several ways and voted (see `_vote`): the run at two heights and spaced apart,
     all in one stacked Tesseract call (digit whitelist, mode 6); runs still without a winner are read again as
     single words (mode 8, 32 and 48 px), which adds two votes. ("", 0.0) for a run without a winner."""
-    cfg = "-c tessedit_char_whitelist=0123456789"
+    cfg = "0123456789"  # whitelist
     per_run = [_digit_variants(norm, ink, b) for b in boxes]
     flat = [c for vs in per_run for c in vs]
     texts = _read_stacked(flat, cfg)
@@ -505,11 +729,8 @@ def _pad(crop: np.ndarray) -> np.ndarray:
 
 def _read_word(crop: np.ndarray, config: str) -> tuple[str, float]:
     """One crop read as a single word (mode 8); (text, mean conf)."""
-    from PIL import Image
-
     try:
-        data = pytesseract.image_to_data(Image.fromarray(_pad(crop)), lang="eng", config=f"--psm 8 {config}",
-                                         output_type=pytesseract.Output.DICT)
+        data = _tess_data(_pad(crop), "eng", 8, config)
     except Exception:  # noqa: BLE001
         return "", 0.0
     words = [(t.strip(), float(c)) for t, c in zip(data.get("text", []), data.get("conf", []))
@@ -553,14 +774,11 @@ def _read_stacked(crops: list[np.ndarray], config: str) -> list[tuple[str, float
     """Crops (already scaled) padded, stacked and read in one Tesseract call (mode 6); (text, mean conf) each."""
     if not crops:
         return []
-    from PIL import Image
-
     crops = [_pad(c) if c.size else np.full((8, 8), 255, np.uint8) for c in crops]
     gap = 48
     canvas, spans = _stack(crops, gap)
     try:
-        data = pytesseract.image_to_data(Image.fromarray(canvas), lang="eng", config=f"--psm 6 {config}",
-                                         output_type=pytesseract.Output.DICT)
+        data = _tess_data(canvas, "eng", 6, config)
     except Exception:  # noqa: BLE001
         return [("", 0.0) for _ in crops]
     texts: list[list[str]] = [[] for _ in crops]
