@@ -84,10 +84,17 @@ def _components(ink: np.ndarray) -> np.ndarray:
     return np.stack([s[:, 0], s[:, 1], s[:, 0] + s[:, 2], s[:, 1] + s[:, 3], s[:, 4]], axis=1).astype(np.int64)
 
 
-def text_lines(ink: np.ndarray, min_h: int = 6, max_h_frac: float = 0.12) -> list[list[int]]:
-    """Boxes [x0, y0, x1, y1] of text lines (groups of >= 3 linked components) in an ink mask."""
+def components(ink: np.ndarray) -> np.ndarray:
+    """Connected components of an ink mask: rows [x0, y0, x1, y1, area]."""
+    return _components(ink)
+
+
+def text_lines(ink: np.ndarray, min_h: int = 6, max_h_frac: float = 0.12,
+               comps: np.ndarray | None = None) -> list[list[int]]:
+    """Boxes [x0, y0, x1, y1] of text lines (groups of >= 3 linked components) in an ink mask (its components may
+    be given, from `components`)."""
     H, W = ink.shape
-    c = _components(ink)
+    c = _components(ink) if comps is None else comps
     if len(c) == 0:
         return []
     h = c[:, 3] - c[:, 1]

@@ -139,7 +139,7 @@ def _to_gray(src: Any) -> tuple[np.ndarray | None, str | None, str | None]:
 
 def _normalise(gray: np.ndarray) -> tuple[np.ndarray, bool]:
     """Dark text on light background: invert when the background (median) is dark."""
-    dark = float(np.median(gray)) < 128.0
+    dark = float(np.median(gray[::4, ::4])) < 128.0
     return (255 - gray if dark else gray), dark
 
 
@@ -279,7 +279,7 @@ def read_screen(
 
         t0 = time.perf_counter()
         work = gray.copy()
-        bg = int(np.median(gray))
+        bg = int(np.median(gray[::4, ::4]))  # the screen's background grey (a sample is enough)
         qr: list[list[int]] = []
         for b in exclude_boxes or ():
             try:
@@ -297,7 +297,8 @@ def read_screen(
         diff = _abs_diff(work)
         norm = _stretch(diff)
         ink = glyphs.binarise(norm)
-        geo = _line_geometry(ink)
+        comps = glyphs.components(ink)
+        geo = _line_geometry(ink, comps)
         reading.timings_ms["preprocess"] = (time.perf_counter() - t0) * 1000
 
         done = False
@@ -346,7 +347,7 @@ def read_screen(
             from . import unread
 
             try:
-                unread.find(reading, work, diff, norm, ink, geo, qr, lang)
+                unread.find(reading, work, diff, norm, ink, geo, qr, lang, comps)
             except engine.TesseractFailure as exc:
                 _fail(reading, name, exc)
                 return reading
@@ -383,13 +384,13 @@ def _stretch(diff: np.ndarray) -> np.ndarray:
     return cv2.LUT(diff, lut)
 
 
-def _line_geometry(ink: np.ndarray) -> list[tuple[list[int], Any]]:
+def _line_geometry(ink: np.ndarray, comps: np.ndarray | None = None) -> list[tuple[list[int], Any]]:
     """(box, glyphs.Line or None) of every text line of the ink mask (glyphs.text_lines / classify_line)."""
     from . import glyphs
 
     out = []
     try:
-        for box in glyphs.text_lines(ink):
+        for box in glyphs.text_lines(ink, comps=comps):
             line = glyphs.classify_line(ink, box)
             out.append((box, line))
     except Exception:  # noqa: BLE001  - geometry is an extra: it never breaks the reading
@@ -399,6 +400,7 @@ def _line_geometry(ink: np.ndarray) -> list[tuple[list[int], Any]]:
 
 # ---------------------------------------------------------------------------------------------- value lines first
 FAST_MAX_LINES = 5  # value-like lines read in the first (fast) pass
+FAST_LINE_HEIGHT = 64  # their crops are scaled so the line is about this tall
 _RUN = re.compile(r"[D*/.\-]+")
 _SPACED = re.compile(r"[D*]{2,}(?: [D*/.\-]{2,}){2,}")
 
@@ -415,19 +417,50 @@ def _value_lines(geo: list[tuple[list[int], Any]], shape: tuple[int, int],
         if line is None:
             continue
         pat = line.pattern
+        if (line.box[3] - line.box[1]) > 3 * line.cap:
+            continue  # not one line of text (a picture, or glyphs of several lines glued)
         run = max((len(m.group(0)) for m in _RUN.finditer(pat)), default=0)
         if pat.count("*") >= 2 and run >= 6:
             score = 3
         elif run >= 7:
             score = 2
-        elif _SPACED.search(pat) and sum(c in "D*" for c in pat) >= 8:
-            score = 1
+        elif (_SPACED.search(pat) and sum(c in "D*" for c in pat) >= 8) or tall_count(line) >= 8:
+            score = 1  # spaced groups of tall glyphs, or a line of mostly tall glyphs (capitals, decorated figures)
         else:
             continue
         b = [min(box[0], line.box[0]), min(box[1], line.box[1]), max(box[2], line.box[2]), max(box[3], line.box[3])]
+        # two text_lines groups of one line (a label and its value far apart) grow into the same line: keep one
+        dup = next((k for k, o in enumerate(out) if _iou(o[1], b) >= 0.6), None)
+        if dup is not None:
+            if score > out[dup][0] or (score == out[dup][0] and _area(b) > _area(out[dup][1])):
+                out[dup] = (score, b, line)
+            continue
         out.append((score, b, line))
     out.sort(key=lambda t: (-t[0], _dist_to(t[1], qr, shape)))
     return out
+
+
+def tall_count(line: Any) -> int:
+    """About how many characters the tall glyphs of a line hold (glyphs that touch count by their width), when
+    they are at least 3/4 of the line's glyphs; else 0."""
+    n_tall = 0
+    n_all = 0
+    for g in line.glyphs:
+        k = max(1, int(round(g.w / max(1.0, 0.62 * line.cap)))) if g.w > 1.2 * line.cap else 1
+        n_all += k
+        if g.cls in "DS":
+            n_tall += k if g.cls == "D" else max(1, g.stars)
+    return n_tall if n_tall >= 0.75 * n_all else 0
+
+
+def _area(b: list[int]) -> int:
+    return max(0, b[2] - b[0]) * max(0, b[3] - b[1])
+
+
+def _iou(a: list[int], b: list[int]) -> float:
+    i = max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    u = _area(a) + _area(b) - i
+    return i / u if u else 0.0
 
 
 def _dist_to(box: list[int], targets: list[list[int]], shape: tuple[int, int]) -> float:
@@ -489,7 +522,7 @@ def _fast_read(reading: ScreenReading, norm: np.ndarray, ink: np.ndarray, geo: l
     if not cands:
         return False
     boxes = [b for _, b, _ in cands]
-    read = _read_lines(norm, boxes, lang)
+    read = _read_lines(norm, boxes, lang, FAST_LINE_HEIGHT)
     reading.lines, reading.attempted = [], []
     for box, found in zip(boxes, read):
         ln = _merge(box, found)

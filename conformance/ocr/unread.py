@@ -60,7 +60,8 @@ def _grow(b: list[int], dx: float, dy: float, w: int, h: int) -> list[int]:
 
 
 # ---------------------------------------------------------------------------------------------- system UI
-def system_zones(shape: tuple[int, int], ink: np.ndarray | None = None) -> list[dict[str, Any]]:
+def system_zones(shape: tuple[int, int], ink: np.ndarray | None = None,
+                 comps: np.ndarray | None = None) -> list[dict[str, Any]]:
     """Boxes of the phone's own interface: status bar band, bottom band and (from the ink) an on-screen keyboard."""
     h, w = shape
     out: list[dict[str, Any]] = []
@@ -68,24 +69,25 @@ def system_zones(shape: tuple[int, int], ink: np.ndarray | None = None) -> list[
         out.append({"box": [0, 0, w, int(round(STATUS_BAND * h))], "kind": "status_bar"})
         out.append({"box": [0, int(round((1 - BOTTOM_BAND) * h)), w, h], "kind": "home_indicator"})
     if ink is not None:
-        kb = keyboard_box(ink)
+        kb = keyboard_box(ink, comps)
         if kb:
             out.append({"box": kb, "kind": "keyboard"})
     return out
 
 
-def keyboard_box(ink: np.ndarray) -> list[int] | None:
+def keyboard_box(ink: np.ndarray, comps: np.ndarray | None = None) -> list[int] | None:
     """An on-screen keyboard: in the lower half, >= 3 rows of >= 3 single glyphs (key labels) at a regular pitch
-    wider than a letter gap, the rows evenly spaced. Returns the box of those rows (to the screen edges)."""
-    import cv2
+    wider than a letter gap, the rows evenly spaced. Returns the box of those rows (to the screen edges).
+    `comps`: the ink's components (glyphs.components), when already known."""
+    from . import glyphs
 
     h, w = ink.shape
     top = h // 2
-    sub = ink[top:].astype(np.uint8)
-    n, _lab, st, _ = cv2.connectedComponentsWithStats(sub, connectivity=8)
-    if n <= 1:
-        return None
-    s = st[1:]
+    c = glyphs.components(ink) if comps is None else comps
+    c = c[c[:, 1] >= top]
+    # as [x, y, width, height, area], y from the top of the lower half
+    s = np.stack([c[:, 0], c[:, 1] - top, c[:, 2] - c[:, 0], c[:, 3] - c[:, 1], c[:, 4]], axis=1) if len(c) else \
+        np.zeros((0, 5), np.int64)
     ch = s[:, 3]
     cw = s[:, 2]
     keep = (ch >= 0.006 * h) & (ch <= 0.04 * h) & (cw <= 0.08 * w) & (s[:, 4] >= 6)
@@ -190,46 +192,137 @@ def _read(crop: np.ndarray, line_h: int, lang: str) -> tuple[str, float, list[di
     return " ".join(t for t, _ in words), sum(c for _, c in words) / len(words), words
 
 
+def _system_text(text: str) -> bool:
+    """Text of a status bar or navigation bar: time, date without year, battery %, signal, short words; anything
+    with a run of 6 digits / mask glyphs or a date with its year is not (it may be the app's own value)."""
+    from .match import _DMY, _YMD
+
+    if _value_run(text) >= 6 or any(len(m.group(3)) == 4 for m in _DMY.finditer(text)) or any(
+            len(m.group(1)) == 4 for m in _YMD.finditer(text)):
+        return False
+    return bool(_SYSTEM_TEXT.match(text)) or len(text.strip()) <= 24
+
+
+def _geo_run(pattern: str) -> int:
+    """Longest run of digit-like glyphs, stars and separators in a glyph pattern (glyphs.Line.pattern)."""
+    return max((len(m) for m in re.findall(r"[D*/.\-]+", pattern)), default=0)
+
+
+def _value_run(text: str) -> int:
+    """Longest run of digits, mask glyphs and separators in a reading (after match.canon)."""
+    from .match import canon
+
+    return max((len(m) for m in re.findall(r"[0-9*/.\-]+", canon(text))), default=0)
+
+
 def _confident(text: str, conf: float) -> bool:
     return conf >= READ_CONF and sum(ch.isalnum() or ch == "*" for ch in text) >= 3
 
 
 def find(reading, work: np.ndarray, diff: np.ndarray, norm: np.ndarray, ink: np.ndarray,
-         geo: list, qr: list[list[int]], lang: str) -> None:
+         geo: list, qr: list[list[int]], lang: str, comps: np.ndarray | None = None) -> None:
     """Fill `reading.system` and `reading.unread`; add the lines read in faint / turned text (see module doc)."""
     h, w = work.shape
-    zones_sys = system_zones((h, w), ink)
+    zones_sys = system_zones((h, w), ink, comps)
     reading.system = zones_sys
+    kb = [z for z in zones_sys if z["kind"] == "keyboard"]
     for ln in reading.lines:
-        if _in_system(ln["box"], zones_sys) and _SYSTEM_TEXT.match(ln["text"] or ""):
+        if _in_system(ln["box"], kb) or (_in_system(ln["box"], zones_sys) and _system_text(ln["text"] or "")):
             ln["system"] = True
     zone = _zone(reading, qr, (h, w))
     zx0, zy0 = min(z[0] for z in zone), min(z[1] for z in zone)
     zx1, zy1 = max(z[2] for z in zone), max(z[3] for z in zone)
-    low = diff >= FAINT_DIFF
-    for b in qr:  # the code itself is no text
-        low[max(0, b[1] - 4) : b[3] + 4, max(0, b[0] - 4) : b[2] + 4] = False
-    sub = low[zy0:zy1, zx0:zx1]
+    # what is left of the low-contrast ink once the code and the horizontal text lines are taken out: faint
+    # lines and turned text (sparse, so the connected components below cost little); searched at half size on
+    # large screens
+    f = 2 if min(h, w) >= 800 else 1
+    sub_d = diff[zy0:zy1, zx0:zx1]
+    if f == 2 and sub_d.size:
+        import cv2
+
+        sub_d = cv2.resize(sub_d, (max(1, sub_d.shape[1] // 2), max(1, sub_d.shape[0] // 2)),
+                           interpolation=cv2.INTER_AREA)
+    rest = sub_d >= FAINT_DIFF if sub_d.size else np.zeros((0, 0), bool)
     horiz = [box for box, _ in geo]
+
+    def local(b: list[int]) -> list[int]:
+        return [(b[0] - zx0) // f, (b[1] - zy0) // f, -(-(b[2] - zx0) // f), -(-(b[3] - zy0) // f)]
+
+    def glob(b: list[int]) -> list[int]:
+        return [min(w, b[0] * f + zx0), min(h, b[1] * f + zy0), min(w, b[2] * f + zx0), min(h, b[3] * f + zy0)]
+
+    for b in list(qr) + horiz:
+        lh = b[3] - b[1] if b in horiz else 0
+        lb = local(_grow(b, max(4, 0.4 * lh), max(2, 0.35 * lh), w, h))  # text lines with their JPEG ringing
+        if rest.size:
+            rest[max(0, lb[1]) : max(0, lb[3]), max(0, lb[0]) : max(0, lb[2])] = False
     read_boxes = [ln["box"] for ln in reading.lines]
     cands: list[tuple[str, list[int]]] = []
-    if sub.size:
-        lows_h = [[b[0] + zx0, b[1] + zy0, b[2] + zx0, b[3] + zy0] for b in _lines_of(sub, False)]
+    def glyph_like(lb: list[int], along_x: bool) -> bool:
+        """>= 4 components as tall (across the line) as half the line, covering half its length: glyphs, not
+        the specks that JPEG leaves along an edge."""
+        from . import glyphs
+
+        sub = rest[max(0, lb[1]) : lb[3], max(0, lb[0]) : lb[2]]
+        c = glyphs.components(sub)
+        if len(c) == 0:
+            return False
+        across = (c[:, 3] - c[:, 1]) if along_x else (c[:, 2] - c[:, 0])
+        length = (c[:, 2] - c[:, 0]) if along_x else (c[:, 3] - c[:, 1])
+        full = sub.shape[0] if along_x else sub.shape[1]
+        span = sub.shape[1] if along_x else sub.shape[0]
+        big = across >= 0.5 * full
+        return int(big.sum()) >= 4 and float(length[big].sum()) >= 0.4 * span
+
+    if rest.size and rest.any():
+        lows_local = _lines_of(rest, False)
+        lows_h = [glob(b) for b in lows_local if glyph_like(b, True)]
         for b in lows_h:
-            if b[3] - b[1] < 6 or _covered(b, horiz) > 0.3:
-                continue
-            area_low = int(low[b[1] : b[3], b[0] : b[2]].sum())
-            if area_low and int(ink[b[1] : b[3], b[0] : b[2]].sum()) < 0.3 * area_low:
+            if b[3] - b[1] < 8 or (b[2] - b[0]) < 4 * (b[3] - b[1]) or _covered(b, horiz) > 0.3:
+                continue  # a value is >= 8 characters: a line at least 4 heights long
+            if int(ink[b[1] : b[3], b[0] : b[2]].sum()) < 0.1 * _area(b):  # no normal-contrast ink in it
                 cands.append(("faint", b))
-        for b in _lines_of(sub, True):
-            b = [b[0] + zx0, b[1] + zy0, b[2] + zx0, b[3] + zy0]
-            if (b[3] - b[1]) >= 2.5 * (b[2] - b[0]) and (b[2] - b[0]) >= 6 and _covered(b, horiz + lows_h) <= 0.3:
+        for b in _lines_of(rest, True):
+            if not glyph_like(b, False):
+                continue
+            b = glob(b)
+            if (b[3] - b[1]) >= 4 * (b[2] - b[0]) and (b[2] - b[0]) >= 8 and _covered(b, horiz + lows_h) <= 0.3:
                 cands.append(("rotated", b))
     for b in getattr(reading, "attempted", []) or []:
         if _covered(b, read_boxes) < 0.5:
             cands.append(("unread", b))
-    cands = [(k, b) for k, b in cands if any(_inter(b, z) > 0.5 * _area(b) for z in zone)
-             and not _in_system(b, zones_sys)]
+    # value-like lines whose every reading gives far fewer digits / stars than the geometry sees (outlined or
+    # decorated figures that Tesseract turns into other signs)
+    from .reader import _value_lines
+
+    need: dict[tuple, int] = {}
+    for score, b, line in _value_lines(geo, (h, w), qr):
+        run = _geo_run(line.pattern)
+        rds = [rd for ln in reading.lines if _inter(ln["box"], b) >= 0.5 * min(_area(ln["box"]), _area(b))
+               for rd in [ln] + ln.get("alt", [])]
+        if score >= 2 and run >= 8:
+            if max((_value_run(rd["text"]) for rd in rds), default=0) < 0.75 * run:
+                cands.append(("illegible", b))
+                need[tuple(b)] = run
+        elif score == 1 and rds:
+            # mostly tall glyphs (capitals or figures): illegible when no reading gives letters or digits for
+            # most of them with some confidence
+            from .reader import tall_count
+
+            tall = max(tall_count(line), sum(c in "D*" for c in line.pattern))
+            if not any(sum(ch.isalnum() or ch == "*" for ch in rd["text"]) >= 0.6 * tall
+                       and float(rd.get("conf", 0)) >= 50 for rd in rds):
+                cands.append(("illegible", b))
+    kept: list[tuple[str, list[int]]] = []
+    for k, b in cands:
+        if not any(_inter(b, z) > 0.5 * _area(b) for z in zone) or _in_system(b, zones_sys):
+            continue
+        if min(b[2] - b[0], b[3] - b[1]) > 0.04 * h:
+            continue  # thicker than any line of text on a phone screen: a picture (e.g. a capture preview)
+        if any(_inter(b, o) >= 0.6 * min(_area(b), _area(o)) for _, o in kept):
+            continue  # one region, found twice
+        kept.append((k, b))
+    cands = kept
     cands.sort(key=lambda kb: min((abs((kb[1][1] + kb[1][3]) / 2 - (q[1] + q[3]) / 2) for q in qr), default=0))
     for kind, b in cands[:MAX_TRIES]:
         bw, bh = b[2] - b[0], b[3] - b[1]
@@ -244,16 +337,17 @@ def find(reading, work: np.ndarray, diff: np.ndarray, norm: np.ndarray, ink: np.
             best = _read(_stretch_crop(work, b, max(3, bh // 3)), bh, lang)
         else:
             best = _read(_stretch_crop(work, b, max(3, bh // 3)), bh, lang)
-            if not _confident(best[0], best[1]):
+            if not _confident(best[0], best[1]) or (tuple(b) in need and _value_run(best[0]) < 0.75 * need[tuple(b)]):
                 from .reader import _resize
 
                 alt = _read(_resize(_stretch_crop(work, b, max(3, bh // 3)), 1.0), max(1, int(bh * 1.6)), lang)
                 if alt[1] > best[1]:
                     best = alt
         text, conf, words = best
-        if _confident(text, conf):
-            reading.lines.append({"text": text, "box": list(b), "conf": round(conf, 1), "source": kind if kind !=
-                                  "unread" else "retry", "alt": [],
+        run = need.get(tuple(b))
+        if _confident(text, conf) and (run is None or _value_run(text) >= 0.75 * run):
+            reading.lines.append({"text": text, "box": list(b), "conf": round(conf, 1),
+                                  "source": kind if kind in ("faint", "rotated") else "retry", "alt": [],
                                   "words": [{"text": t, "box": list(b), "conf": round(c, 1)} for t, c in words]})
         else:
             reading.unread.append({"box": list(b), "kind": kind, "text": text})
