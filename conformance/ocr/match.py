@@ -50,6 +50,15 @@ screenshot was taken in ("default" = masked, "full").
    - else REVIEW.
    A FULL reading needs no confidence threshold: OCR cannot produce the exact record value by chance.
    Nothing is ever passed from text the suite did not read: no OCR text -> review (or the OCR error).
+6. Text the suite could not read (reader.py / unread.py): text-like regions near the code or near a value or label
+   line (turned 90°, faint, small or outlined lettering) are read again on their own; a confident reading there
+   joins the evidence like any other line (so a whole value found there fails). Regions that stay unread are
+   `reading.unread`; in default mode a PASS becomes REVIEW when there is any (the region may show the whole value:
+   "no confident reading of it exists"), with the first region as `box` and all of them in ``unread_regions``. A
+   FAIL stays a fail; full mode is unchanged (a FULL reading is what it needs). Every result carries
+   ``unread_regions`` (empty on an ordinary screen).
+7. The phone's own interface is never the displayed data: lines that unread.py marks ``system`` (status bar or
+   navigation bar text such as ``09:41``, ``87%``, ``T2, 12/10``; anything on an on-screen keyboard) are skipped.
 """
 from __future__ import annotations
 

@@ -1,25 +1,42 @@
-"""Read the text of an app screenshot with Tesseract (pytesseract + Debian tesseract-ocr, vie+eng).
+"""Read the text of an app screenshot with Tesseract (vie+eng; engine.py: tesserocr kept loaded, or pytesseract).
 
-Two passes, both real Tesseract:
+Geometry first (glyphs.py, no OCR): the code's boxes are blanked, the screen is turned into a polarity-free text
+image (|grey - local background|, dark ink on white) and its text lines are found from the ink and classified glyph
+by glyph (stars, tall glyphs, separators).
 
-1. The whole screen once (QR symbol boxes blanked out first), page segmentation mode 11 (sparse text), after
-   preprocessing: grey, invert when the background is dark (median grey < 128), upscale x2 when the screen is
-   narrower than 800 px (small text).
+Strategy "auto" (the default): only the lines that may hold a value are read.
+A. Value lines (`_value_lines`): lines with stars and a run of >= 6 star/digit-like glyphs, runs of >= 7 tall
+   glyphs and separators (a number, a date), or mostly tall glyphs / spaced groups of them (capitals, a spaced or
+   decorated number), anywhere on the screen, the nearest to the code first (at most FAST_MAX_LINES with stars,
+   numbers or dates and FAST_MAX_PLAIN of the others, an unbroken run of tall glyphs first). Each is
+   cropped (with a margin), scaled so the line is ~64 px high (lines with stars) or ~40 px (the others) and read
+   as one line (mode 7).
+B. Geometry (pass 3 below) on the same lines.
+C. When the readings show something like a document number (>= 8 digits / mask glyphs) and something like a date
+   (day, month, 4-character year), that is the reading; else the whole screen is read as in strategy "page".
+Strategy "page" (and the fallback of "auto"), three passes, all real Tesseract:
+1. The whole screen once, page segmentation mode 11 (sparse text), upscaled x2 when the screen is narrower than
+   800 px (small text).
 2. Every line of pass 1 that could hold a document number or a date (it has digits, mask glyphs or a label word) or
-   that Tesseract read with low confidence is cropped (with a margin), normalised again on its own (a dark card on
-   a light screen is inverted locally), scaled so the line is ~64 px high, and read again as one line (mode 7).
-   The second reading is kept beside the first (`line["alt"]`); the matcher looks at both and treats a
-   disagreement between them as "review", never as a pass.
-3. Geometry (glyphs.py), independent of pass 1: text lines are found from the ink itself (a line Tesseract missed
-   is still found); in every line, stars, digits and separators are told apart by shape and place, and the stars
-   counted. Every span that looks like a masked value (stars next to digits: ``******DDDDDD``, ``**/**/DDDD``,
-   ``DDDD-**-**``) whose star count is sure has its digit runs read by Tesseract with a digit whitelist (one call
-   for all runs: each run at 24 and 32 px and once with white put between its glyphs, voted — two agreeing
-   readings of the right length and no equal rival; a run without a winner is read again as one word, mode 8,
-   at 32 and 48 px); when each run gives exactly as many digits as the geometry saw, the reading ``******314511`` is
-   added to the Tesseract line it overlaps (`alt` entry with ``"source": "geometry"``), or as a line of its own.
-   The matcher treats it as one more reading of that line: a disagreement with Tesseract's own reading is
-   "review", never a pass.
+   that Tesseract read with low confidence is cropped (with a margin), scaled so the line is ~64 px high, and read
+   again as one line (mode 6, all crops stacked in one image). The second reading is kept beside the first
+   (`line["alt"]`); the matcher looks at both and treats a disagreement between them as "review", never as a pass.
+3. Geometry: in every line found from the ink (a line Tesseract missed is still found), stars, digits and
+   separators are told apart by shape and place, and the stars counted. Every span that looks like a masked value
+   (stars next to digits: ``******DDDDDD``, ``**/**/DDDD``, ``DDDD-**-**``) whose star count is sure has its digit
+   runs read by Tesseract with a digit whitelist (one call for all runs: each run at 24 and 32 px and once with
+   white put between its glyphs, voted — two agreeing readings of the right length and no equal rival; a run
+   without a winner is read again as one word, mode 8, at 32 and 48 px); when each run gives exactly as many digits
+   as the geometry saw, the reading ``******314511`` is added to the Tesseract line it overlaps (`alt` entry with
+   ``"source": "geometry"``), or as a line of its own. The matcher treats it as one more reading of that line: a
+   disagreement with Tesseract's own reading is "review", never a pass.
+Then, in both strategies (unread.py): system UI is marked (status bar, home indicator, keyboard: `reading.system`,
+lines there with system-like text get ``"system": true`` and are never evidence), and text-like regions near the
+code or the values that were not read (turned 90°, faint, small, outlined lettering) are read again on their own;
+what stays unread is listed in `reading.unread` (match.py: a pass in default mode becomes review).
+
+CPU: `timings_ms["cpu"]` is this process's CPU time for the reading plus that of Tesseract child processes
+(pytesseract); the engines are started once per process (engine.py), not per screenshot.
 
 `read_screen` never raises: an unreadable input or a Tesseract failure is reported in `ScreenReading.error`.
 """
@@ -388,19 +405,24 @@ def _line_geometry(ink: np.ndarray, comps: np.ndarray | None = None) -> list[tup
     """(box, glyphs.Line or None) of every text line of the ink mask (glyphs.text_lines / classify_line)."""
     from . import glyphs
 
-    out = []
+    out: list[tuple[list[int], Any]] = []
     try:
         for box in glyphs.text_lines(ink, comps=comps):
-            line = glyphs.classify_line(ink, box)
-            out.append((box, line))
+            # a group of a line already classified (a label and its value far apart grow into one line): the same
+            same = next((ln for _, ln in out if ln is not None and ln.box[0] <= box[0] and box[2] <= ln.box[2]
+                         and min(ln.box[3], box[3]) - max(ln.box[1], box[1]) >= 0.8 * (box[3] - box[1])
+                         and (box[3] - box[1]) >= 0.8 * (ln.box[3] - ln.box[1])), None)
+            out.append((box, same if same is not None else glyphs.classify_line(ink, box, comps)))
     except Exception:  # noqa: BLE001  - geometry is an extra: it never breaks the reading
         return []
     return out
 
 
 # ---------------------------------------------------------------------------------------------- value lines first
-FAST_MAX_LINES = 5  # value-like lines read in the first (fast) pass
-FAST_LINE_HEIGHT = 64  # their crops are scaled so the line is about this tall
+FAST_MAX_LINES = 5  # value-like lines (stars, numbers, dates) read in the first (fast) pass
+FAST_MAX_PLAIN = 2  # ... and lines of tall glyphs / spaced groups (one unbroken run first, then the nearest)
+FAST_LINE_HEIGHT = 64  # their crops are scaled so the line is about this tall (lines with stars)
+FAST_PLAIN_HEIGHT = 40  # lines without stars (numbers, dates, capitals) are read at this height
 _RUN = re.compile(r"[D*/.\-]+")
 _SPACED = re.compile(r"[D*]{2,}(?: [D*/.\-]{2,}){2,}")
 
@@ -475,7 +497,7 @@ def _dist_to(box: list[int], targets: list[list[int]], shape: tuple[int, int]) -
 
 
 def _read_lines(img: np.ndarray, boxes: list[list[int]], lang: str,
-                target: int = LINE_TARGET_HEIGHT) -> list[list[dict[str, Any]]]:
+                target: int | list[int] = LINE_TARGET_HEIGHT) -> list[list[dict[str, Any]]]:
     """Each box read as one text line (mode 7) from a crop scaled to ~`target` px line height; Tesseract lines with
     words in original pixels, per box. With the command-line back end, the crops go in one stacked call
     (`_rescan_lines`)."""
@@ -485,7 +507,8 @@ def _read_lines(img: np.ndarray, boxes: list[list[int]], lang: str,
         return _rescan_lines(img, boxes, lang)
     h, w = img.shape
     out = []
-    for x0, y0, x1, y1 in boxes:
+    targets = target if isinstance(target, list) else [target] * len(boxes)
+    for (x0, y0, x1, y1), tgt in zip(boxes, targets):
         lh = max(1, y1 - y0)
         mx, my = int(lh * 0.6) + 3, int(lh * 0.3) + 2
         cx0, cy0, cx1, cy1 = max(0, x0 - mx), max(0, y0 - my), min(w, x1 + mx), min(h, y1 + my)
@@ -493,7 +516,7 @@ def _read_lines(img: np.ndarray, boxes: list[list[int]], lang: str,
         if not crop.size:
             out.append([])
             continue
-        f = min(4.0, max(0.5, target / lh))
+        f = min(4.0, max(0.5, tgt / lh))
         d = engine.data(_resize(crop, f), lang, 7)
         lines = _group_lines(d, f, cx0, cy0)
         out.append([{"text": ln["text"], "conf": ln["conf"], "box": ln["box"], "words": ln["words"]} for ln in lines])
@@ -518,11 +541,13 @@ def _fast_read(reading: ScreenReading, norm: np.ndarray, ink: np.ndarray, geo: l
     """The value-like lines (see `_value_lines`) read one by one, then the geometric reading of their masks.
     True when the readings show something like a document number and something like a date (else the caller reads
     the whole screen)."""
-    cands = _value_lines(geo, norm.shape, qr)[:FAST_MAX_LINES]
+    ranked = _value_lines(geo, norm.shape, qr)
+    plain = sorted((c for c in ranked if c[0] == 1), key=lambda c: " " in c[2].pattern)  # one long run first
+    cands = [c for c in ranked if c[0] >= 2][:FAST_MAX_LINES] + plain[:FAST_MAX_PLAIN]
     if not cands:
         return False
     boxes = [b for _, b, _ in cands]
-    read = _read_lines(norm, boxes, lang, FAST_LINE_HEIGHT)
+    read = _read_lines(norm, boxes, lang, [FAST_LINE_HEIGHT if sc >= 3 else FAST_PLAIN_HEIGHT for sc, _, _ in cands])
     reading.lines, reading.attempted = [], []
     for box, found in zip(boxes, read):
         ln = _merge(box, found)
@@ -724,18 +749,30 @@ def _vote(readings: list[tuple[str, float]], n: int) -> tuple[str, float] | None
 
 def _read_digit_runs(norm: np.ndarray, ink: np.ndarray, boxes: list[list[int]],
                      counts: list[int]) -> list[tuple[str, float]]:
-    """Digits of every run, read several ways and voted (see `_vote`): the run at two heights and spaced apart,
-    all in one stacked Tesseract call (digit whitelist, mode 6); runs still without a winner are read again as
-    single words (mode 8, 32 and 48 px), which adds two votes. ("", 0.0) for a run without a winner."""
+    """Digits of every run, read several ways and voted (see `_vote`): the run at two heights, then (when those
+    two do not settle it) spaced apart, each set in one stacked Tesseract call (digit whitelist, mode 6); runs still
+    without a winner are read again as single words (mode 8, 32 and 48 px), which adds two votes. ("", 0.0) for a
+    run without a winner."""
     cfg = "0123456789"  # whitelist
     per_run = [_digit_variants(norm, ink, b) for b in boxes]
-    flat = [c for vs in per_run for c in vs]
-    texts = _read_stacked(flat, cfg)
+    # first the run at 24 and 32 px; the spaced copy only for the runs these two do not settle (two agreeing
+    # readings of the right length, one at least GEO_DIGIT_CONF sure): a third reading could not change them
+    texts = _read_stacked([c for vs in per_run for c in vs[:2]], cfg)
     votes: list[list[tuple[str, float]]] = []
     k = 0
     for vs in per_run:
-        votes.append([("".join(ch for ch in t if ch.isdigit()), c) for t, c in texts[k : k + len(vs)]])
-        k += len(vs)
+        n2 = len(vs[:2])
+        votes.append([("".join(ch for ch in t if ch.isdigit()), c) for t, c in texts[k : k + n2]])
+        k += n2
+    again = [i for i, (vs, vt, n) in enumerate(zip(per_run, votes, counts)) if len(vs) > 2 and not (
+        len(vt) == 2 and vt[0][0] == vt[1][0] and len(vt[0][0]) == n and max(vt[0][1], vt[1][1]) >= GEO_DIGIT_CONF)]
+    if again:
+        more = _read_stacked([c for i in again for c in per_run[i][2:]], cfg)
+        k = 0
+        for i in again:
+            m = len(per_run[i][2:])
+            votes[i] += [("".join(ch for ch in t if ch.isdigit()), c) for t, c in more[k : k + m]]
+            k += m
     out: list[tuple[str, float]] = []
     word_reads = 0
     for box, n, vt in zip(boxes, counts, votes):

@@ -16,7 +16,10 @@ as outlined letters. Reading nothing there is not evidence that the value is mas
      that hold almost no ink of the normal mask (glyphs.binarise);
    - turned text: text lines of the same low-contrast mask transposed (glyphs stacked vertically), outside every
      horizontal text line;
-   - value-like lines (reader._value_lines) that were read and gave no text, or that Tesseract's page pass missed.
+   - value-like lines (reader._value_lines) that were read and gave no text, or that Tesseract's page pass missed;
+   - illegible value-like lines: no reading of the line with confidence >= LEGIBLE_CONF gives a run of digits /
+     mask glyphs / separators at least 3/4 as long as the run of figure-like glyphs the geometry counts (outlined
+     or decorated figures); for lines of capitals, no reading gives letters or digits for most of the glyphs.
 4. Every candidate is read again (faint: contrast stretched in its own crop; turned: rotated both ways; others: at
    another height), mode 7. A reading with mean confidence >= READ_CONF and >= 3 letters, digits or '*' is added to
    the screen lines (``source`` faint / rotated / retry) for the matcher, so a whole number found there fails;
@@ -31,6 +34,7 @@ import numpy as np
 
 FAINT_DIFF = 10  # grey levels from the local background that count as (faint) ink
 READ_CONF = 60.0  # mean Tesseract confidence for a candidate's reading to count as read
+LEGIBLE_CONF = 50.0  # a value line's reading below this confidence does not make the line legible
 MAX_TRIES = 6  # bound on re-read candidates per screen
 STATUS_BAND = 0.075  # top fraction of a phone-shaped screen that may hold the status bar / notch
 BOTTOM_BAND = 0.05  # bottom fraction that may hold the home indicator / navigation bar
@@ -135,13 +139,16 @@ def _in_system(box: list[int], zones: list[dict[str, Any]]) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------- candidates
-def _lines_of(mask: np.ndarray, transpose: bool) -> list[list[int]]:
+def _lines_of(mask: np.ndarray, transpose: bool, comps: np.ndarray | None = None) -> list[list[int]]:
+    """Text lines of a mask, or (transpose) of the mask turned on its side: columns of glyphs. `comps`: the mask's
+    components, labelled once for both directions."""
     from . import glyphs
 
+    c = glyphs.components(mask) if comps is None else comps
     if transpose:
-        boxes = glyphs.text_lines(np.ascontiguousarray(mask.T))
+        boxes = glyphs.text_lines(np.empty((mask.shape[1], mask.shape[0]), bool), comps=c[:, [1, 0, 3, 2, 4]])
         return [[b[1], b[0], b[3], b[2]] for b in boxes]
-    return glyphs.text_lines(mask)
+    return glyphs.text_lines(mask, comps=c)
 
 
 def _zone(reading, qr: list[list[int]], shape: tuple[int, int]) -> list[list[int]]:
@@ -275,14 +282,17 @@ def find(reading, work: np.ndarray, diff: np.ndarray, norm: np.ndarray, ink: np.
         return int(big.sum()) >= 4 and float(length[big].sum()) >= 0.4 * span
 
     if rest.size and rest.any():
-        lows_local = _lines_of(rest, False)
+        from . import glyphs
+
+        rest_comps = glyphs.components(rest)
+        lows_local = _lines_of(rest, False, rest_comps)
         lows_h = [glob(b) for b in lows_local if glyph_like(b, True)]
         for b in lows_h:
             if b[3] - b[1] < 8 or (b[2] - b[0]) < 4 * (b[3] - b[1]) or _covered(b, horiz) > 0.3:
                 continue  # a value is >= 8 characters: a line at least 4 heights long
             if int(ink[b[1] : b[3], b[0] : b[2]].sum()) < 0.1 * _area(b):  # no normal-contrast ink in it
                 cands.append(("faint", b))
-        for b in _lines_of(rest, True):
+        for b in _lines_of(rest, True, rest_comps):
             if not glyph_like(b, False):
                 continue
             b = glob(b)
@@ -301,7 +311,8 @@ def find(reading, work: np.ndarray, diff: np.ndarray, norm: np.ndarray, ink: np.
         rds = [rd for ln in reading.lines if _inter(ln["box"], b) >= 0.5 * min(_area(ln["box"]), _area(b))
                for rd in [ln] + ln.get("alt", [])]
         if score >= 2 and run >= 8:
-            if max((_value_run(rd["text"]) for rd in rds), default=0) < 0.75 * run:
+            if max((_value_run(rd["text"]) for rd in rds if float(rd.get("conf", 0)) >= LEGIBLE_CONF),
+                   default=0) < 0.75 * run:
                 cands.append(("illegible", b))
                 need[tuple(b)] = run
         elif score == 1 and rds:
