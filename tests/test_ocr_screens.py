@@ -235,3 +235,15 @@ def test_both_back_ends_read_the_same_words():
         engine.BACKEND = old
     words = lambda d: [t for t, c in zip(d["text"], d["conf"]) if t.strip() and c >= 0]  # noqa: E731
     assert words(a) == words(b) == ["Số", "CCCD:", "******314511"]
+
+
+def test_value_lines_first_whole_screen_when_they_are_not_enough():
+    """An ordinary screen is judged from its value lines alone; a screen whose value lines do not show both a
+    number and a date is read whole (and still judged right)."""
+    j, reading, _ = judge("lines", CCCD, "default", BASE[0])
+    assert reading.strategy == "lines" and statuses(j) == ("pass", "pass")
+    no_date = ScreenStyle(**{**BASE[0].__dict__, "displayed_dob": "", "show_updated": False})
+    j, reading, _ = judge("no date row", CCCD, "default", no_date)
+    assert reading.strategy == "page", reading.text
+    assert j["DISPLAY-001"]["status"] == "pass" and j["DISPLAY-002"]["status"] == "review"
+    assert reading.timings_ms["cpu"] > 0

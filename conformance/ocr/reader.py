@@ -264,11 +264,14 @@ def read_screen(
     lang: str = "vie+eng",
     rescan: bool = True,
     strategy: str = "auto",
+    find_unread: bool = True,
 ) -> ScreenReading:
     """OCR one screenshot (path, PIL image or numpy array). Never raises; see ScreenReading.error.
 
     strategy "auto": the value lines found by the geometry are read first (see the module doc) and the whole screen
-    only when they do not show both a number and a date; "page": always the whole screen (passes 1-3)."""
+    only when they do not show both a number and a date; "page": always the whole screen (passes 1-3).
+    find_unread: look for system UI and for text that was not read (unread.py); off only to measure the reading
+    as it was before that check (conformance.ocr.bench --compare)."""
     reading = ScreenReading()
     t_all = time.perf_counter()
     cpu0 = _children_cpu_ms()
@@ -359,7 +362,7 @@ def read_screen(
                 reading.timings_ms["geometric_values"] = float(n_geo)
                 # value-like lines of the geometry that Tesseract's page pass left out: tried, not read
                 reading.attempted = [box for score, box, _ in _value_lines(geo, (h, w), qr) if score >= 2]
-        if rescan:
+        if rescan and find_unread:
             t0 = time.perf_counter()
             from . import unread
 

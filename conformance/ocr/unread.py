@@ -210,6 +210,13 @@ def _system_text(text: str) -> bool:
     return bool(_SYSTEM_TEXT.match(text)) or len(text.strip()) <= 24
 
 
+def _wordy(text: str, run: int) -> bool:
+    """A reading in words (capitals read as letters): letters for most of the glyphs, few digits."""
+    letters = sum(ch.isalpha() for ch in text)
+    digits = sum(ch.isdigit() for ch in text)
+    return letters >= 0.6 * run and digits <= 0.2 * letters
+
+
 def _geo_run(pattern: str) -> int:
     """Longest run of digit-like glyphs, stars and separators in a glyph pattern (glyphs.Line.pattern)."""
     return max((len(m) for m in re.findall(r"[D*/.\-]+", pattern)), default=0)
@@ -311,18 +318,16 @@ def find(reading, work: np.ndarray, diff: np.ndarray, norm: np.ndarray, ink: np.
         rds = [rd for ln in reading.lines if _inter(ln["box"], b) >= 0.5 * min(_area(ln["box"]), _area(b))
                for rd in [ln] + ln.get("alt", [])]
         if score >= 2 and run >= 8:
-            if max((_value_run(rd["text"]) for rd in rds if float(rd.get("conf", 0)) >= LEGIBLE_CONF),
-                   default=0) < 0.75 * run:
+            if not any(float(rd.get("conf", 0)) >= LEGIBLE_CONF and (
+                    _value_run(rd["text"]) >= 0.75 * run or _wordy(rd["text"], run)) for rd in rds):
                 cands.append(("illegible", b))
                 need[tuple(b)] = run
         elif score == 1 and rds:
             # mostly tall glyphs (capitals or figures): illegible when no reading gives letters or digits for
             # most of them with some confidence
-            from .reader import tall_count
-
-            tall = max(tall_count(line), sum(c in "D*" for c in line.pattern))
+            tall = sum(c in "D*" for c in line.pattern)  # glyphs seen (touching ones count once)
             if not any(sum(ch.isalnum() or ch == "*" for ch in rd["text"]) >= 0.6 * tall
-                       and float(rd.get("conf", 0)) >= 50 for rd in rds):
+                       and float(rd.get("conf", 0)) >= LEGIBLE_CONF for rd in rds):
                 cands.append(("illegible", b))
     kept: list[tuple[str, list[int]]] = []
     for k, b in cands:
