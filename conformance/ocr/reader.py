@@ -11,6 +11,8 @@ A. Value lines (`_value_lines`): lines with stars and a run of >= 6 star/digit-l
    numbers or dates and FAST_MAX_PLAIN of the others, an unbroken run of tall glyphs first). Each is
    cropped (with a margin), scaled so the line is ~64 px high (lines with stars) or ~40 px (the others) and read
    as one line (mode 7).
+   A line with stars whose reading holds another number of mask glyphs than the geometry counts is read once more
+   at 36 px (a second reading of the line, `alt`).
 B. Geometry (pass 3 below) on the same lines.
 C. When the readings show something like a document number (>= 8 digits / mask glyphs) and something like a date
    (day, month, 4-character year), that is the reading; else the whole screen is read as in strategy "page".
@@ -426,6 +428,8 @@ FAST_MAX_LINES = 5  # value-like lines (stars, numbers, dates) read in the first
 FAST_MAX_PLAIN = 2  # ... and lines of tall glyphs / spaced groups (one unbroken run first, then the nearest)
 FAST_LINE_HEIGHT = 64  # their crops are scaled so the line is about this tall (lines with stars)
 FAST_PLAIN_HEIGHT = 40  # lines without stars (numbers, dates, capitals) are read at this height
+ALT_LINE_HEIGHT = 36  # a star line whose star count disagrees with the geometry is read again at this height
+# (about the height Tesseract's line recogniser scales a line to)
 _RUN = re.compile(r"[D*/.\-]+")
 _SPACED = re.compile(r"[D*]{2,}(?: [D*/.\-]{2,}){2,}")
 
@@ -558,11 +562,28 @@ def _fast_read(reading: ScreenReading, norm: np.ndarray, ink: np.ndarray, geo: l
             reading.attempted.append(box)  # tried and nothing read: the unread-text check looks at it
             continue
         reading.lines.append(ln)
+    # a line with stars whose reading counts other stars than the geometry: read once more at another height (the
+    # matcher takes both; a weak reading beside a definite one of the same line does not hold the judgement back)
+    again = [(b, ln) for (sc, b, gl), ln in zip(cands, [_host_line(reading.lines, b) for b in boxes])
+             if sc >= 3 and ln is not None and _stars_read(ln["text"]) != gl.pattern.count("*")]
+    if again:
+        for (b, ln), found in zip(again, _read_lines(norm, [b for b, _ in again], lang, ALT_LINE_HEIGHT)):
+            alt = _merge(b, found)
+            if alt is not None:
+                ln["alt"].append({k: alt[k] for k in ("text", "conf", "box", "words")})
     n_geo = _geometric_readings(reading, norm, lang, ink=ink, lines=[ln for _, _, ln in cands])
     reading.timings_ms["geometric_values"] = float(n_geo)
     reading.timings_ms["fast_lines"] = float(len(boxes))
     reading.text = "\n".join(ln["text"] for ln in reading.lines)
     return _shows_values(reading)
+
+
+def _stars_read(text: str) -> int:
+    """Mask glyphs in the words of a reading that hold digits or mask glyphs (labels left out)."""
+    from .match import canon
+
+    return sum(canon(w).count("*") for w in text.split() if re.search(r"[0-9]", w) or len(w) >= 4 and
+               canon(w).count("*") >= len(w) // 2)
 
 
 def _shows_values(reading: ScreenReading) -> bool:
