@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # One-shot set-up on a fresh Debian 12 machine (run as root, or with sudo available).
-# Installs Debian packages (zbar, Tesseract with Vietnamese + English data, Chromium, fonts)
+# Installs Debian packages (zbar, Tesseract with Vietnamese + English data and its library headers, Chromium, fonts)
 # and a Python 3.11 virtualenv in .venv with the pinned packages of requirements.txt.
 # Idempotent: a second run only checks what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PKGS=(libzbar0 tesseract-ocr tesseract-ocr-eng tesseract-ocr-vie chromium fonts-dejavu-core fonts-liberation2 fonts-noto-core)
+# libtesseract-dev, libleptonica-dev, g++, pkg-config, python3-dev: to build tesserocr against Debian's Tesseract
+APT_PKGS=(libzbar0 tesseract-ocr tesseract-ocr-eng tesseract-ocr-vie chromium fonts-dejavu-core fonts-liberation2 fonts-noto-core
+          libtesseract-dev libleptonica-dev g++ pkg-config python3-dev)
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 

@@ -103,3 +103,33 @@ def test_name_with_and_without_diacritics():
 def test_no_document_number_is_not_applicable():
     rec = dict(REC, so_giay_to="")
     assert judge_display(reading("**/**/1987"), rec, "default")["DISPLAY-001"]["status"] == "not_applicable"
+
+
+def test_unread_regions_turn_a_default_mode_pass_into_review():
+    """Rule 6: text the suite could not read near the code may show the whole value: never a pass."""
+    r = reading("Số CCCD: ******029317", "Ngày sinh: **/**/1987")
+    r.unread = [{"box": [400, 10, 430, 300], "kind": "rotated", "text": ""}]
+    j = judge_display(r, REC, "default")
+    for rid in ("DISPLAY-001", "DISPLAY-002"):
+        assert j[rid]["status"] == "review" and j[rid]["box"] == [400, 10, 430, 300]
+        assert j[rid]["unread_regions"] == [{"box": [400, 10, 430, 300], "kind": "rotated"}]
+        assert j[rid]["message_vi"] and "could not be read" in j[rid]["message_en"]
+    # a value read whole still fails; full mode needs the whole value and is judged as before
+    r2 = reading("Số CCCD: 001093029317", "Ngày sinh: **/**/1987")
+    r2.unread = r.unread
+    assert judge_display(r2, REC, "default")["DISPLAY-001"]["status"] == "fail"
+    r3 = reading("Số CCCD: 001093029317", "Ngày sinh: 18/01/1987")
+    r3.unread = r.unread
+    j3 = judge_display(r3, REC, "full")
+    assert (j3["DISPLAY-001"]["status"], j3["DISPLAY-002"]["status"]) == ("pass", "pass")
+    # no unread region: today's judgement, with an empty list
+    j4 = judge_display(reading("Số CCCD: ******029317", "Ngày sinh: **/**/1987"), REC, "default")
+    assert j4["DISPLAY-001"]["status"] == "pass" and j4["DISPLAY-001"]["unread_regions"] == []
+
+
+def test_system_lines_are_never_evidence():
+    r = reading("001093029317", "Số CCCD: ******029317", "Ngày sinh: **/**/1987")
+    r.lines[0]["system"] = True  # e.g. a keyboard's suggestion strip
+    assert judge_display(r, REC, "default")["DISPLAY-001"]["status"] == "pass"
+    r.lines[0]["system"] = False
+    assert judge_display(r, REC, "default")["DISPLAY-001"]["status"] == "fail"

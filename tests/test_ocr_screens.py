@@ -200,7 +200,50 @@ def test_bad_inputs_never_raise(tmp_path, monkeypatch):
     assert read_screen(np.zeros((3, 3), np.uint8)).error
     import pytesseract
 
+    from conformance.ocr import engine
+
+    monkeypatch.setattr(engine, "BACKEND", "pytesseract")  # the command-line back end, its program missing
     monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", str(tmp_path / "no-tesseract"))
     r = read_screen(Image.new("L", (200, 100), 255))
     assert r.error and "Tesseract" in r.error
     assert statuses(judge_display(r, CCCD, "default")) == ("review", "review")
+    if engine.backend() == "pytesseract":
+        return
+    monkeypatch.setattr(engine, "BACKEND", "auto")  # the library back end, a language that is not installed
+    r = read_screen(Image.new("L", (200, 100), 255), lang="xyz")
+    assert r.error and "Tesseract" in r.error and r.error_vi
+    assert statuses(judge_display(r, CCCD, "default")) == ("review", "review")
+
+
+def test_both_back_ends_read_the_same_words():
+    """tesserocr (library) and pytesseract (command line) run the same Tesseract: same words on a value line."""
+    from PIL import ImageDraw, ImageFont
+
+    from conformance.ocr import engine
+
+    if engine.backend() != "tesserocr":
+        pytest.skip("tesserocr is not installed")
+    im = Image.new("L", (900, 120), 255)
+    f = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 40)
+    ImageDraw.Draw(im).text((20, 30), "Số CCCD: ******314511", font=f, fill=0)
+    a = engine.data(np.asarray(im), "vie+eng", 7)
+    old = engine.BACKEND
+    try:
+        engine.BACKEND = "pytesseract"
+        b = engine.data(np.asarray(im), "vie+eng", 7)
+    finally:
+        engine.BACKEND = old
+    words = lambda d: [t for t, c in zip(d["text"], d["conf"]) if t.strip() and c >= 0]  # noqa: E731
+    assert words(a) == words(b) == ["Số", "CCCD:", "******314511"]
+
+
+def test_value_lines_first_whole_screen_when_they_are_not_enough():
+    """An ordinary screen is judged from its value lines alone; a screen whose value lines do not show both a
+    number and a date is read whole (and still judged right)."""
+    j, reading, _ = judge("lines", CCCD, "default", BASE[0])
+    assert reading.strategy == "lines" and statuses(j) == ("pass", "pass")
+    no_date = ScreenStyle(**{**BASE[0].__dict__, "displayed_dob": "", "show_updated": False})
+    j, reading, _ = judge("no date row", CCCD, "default", no_date)
+    assert reading.strategy == "page", reading.text
+    assert j["DISPLAY-001"]["status"] == "pass" and j["DISPLAY-002"]["status"] == "review"
+    assert reading.timings_ms["cpu"] > 0

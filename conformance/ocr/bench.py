@@ -1,6 +1,7 @@
 """Measure DISPLAY-001/002 screen-text judgements over a varied corpus (developer tool, not used by the checks).
 
-    python -m conformance.ocr.bench [--n-random 24] [--jobs 2] [--out /tmp/ocr-bench.json]
+    python -m conformance.ocr.bench [--n-random 24] [--jobs 2] [--out /tmp/ocr-bench.json] [--compare]
+    python -m conformance.ocr.bench --web 60 [--web-hard] [--compare]      # browser-rendered pages
 
 Corpus (real Tesseract on real renderings, nothing mocked):
   - the committed fixture candidates' screenshots (fixtures/candidates/*/screens/*): every screenshot of a candidate
@@ -9,8 +10,14 @@ Corpus (real Tesseract on real renderings, nothing mocked):
   - conformant screens from fixtures.synth.screens.random_style(seed), both modes, with forced serif fonts, the
     two_column layout and JPEG q=70 variants;
   - the reference app's renderer (conformance.refapp.render, Noto Sans Bold 48 px values);
-  - defect screens: 5 stars, 7 stars, full number in default mode, year masked, masked in full mode.
-Prints the pass / review / fail rates per group and the CPU time of Tesseract per screenshot.
+  - defect screens: 5 stars, 7 stars, full number in default mode, year masked, masked in full mode;
+  - with --system-ui: conformant screens in Android / iOS frames with keyboards and the capture toolbar (group ui,
+    must pass) and hostile screens showing the whole value turned, faint, in small capitals or outlined beside the
+    readable masked values (group hostile, must not pass).
+Prints the pass / review / fail rates per group, how many screens were read whole and how many have unread regions,
+and the CPU time of one reading per screenshot (`ocr_cpu_ms_*`: this process's CPU time plus that of Tesseract child
+processes; each worker starts its OCR engines once before the measured reads). --compare runs every screen as the
+reader was (whole screen by the tesseract command, no unread-text check) and as it is, side by side.
 """
 from __future__ import annotations
 
@@ -38,7 +45,8 @@ def _exclude_boxes_from_decoders(gray) -> list[list[int]]:
     return out
 
 
-def corpus(n_random: int = 24, seed_base: int = 1000, fixtures: bool = True) -> list[dict[str, Any]]:
+def corpus(n_random: int = 24, seed_base: int = 1000, fixtures: bool = True,
+           hostile: bool = False) -> list[dict[str, Any]]:
     """Items: {label, group, img (PIL RGB), boxes, subject, mode, want: {rid: 'pass'|'not_pass'|'not_fail'}}."""
     from PIL import Image
 
@@ -152,6 +160,28 @@ def corpus(n_random: int = 24, seed_base: int = 1000, fixtures: bool = True) -> 
         st = ScreenStyle(**{**style.__dict__, **over})
         synth(f"defect {lab} {seed} {st.font}/{st.layout}/{st.theme}", "defect", subj, mode, st, want,
               70 if i % 4 == 3 else None)
+    # system UI (group "ui": conformant screens in Android / iOS frames, keyboards, the capture toolbar) and hostile
+    # screens (group "hostile": the masked values readable plus the whole value turned, faint, in small capitals
+    # or outlined: DISPLAY-001 or -002 must not pass)
+    if hostile:
+        frames = [dict(frame="android"), dict(frame="ios"), dict(frame="android", keyboard="qwerty", info_cards=False),
+                  dict(frame="ios", keyboard="numeric", info_cards=False, frame_cutout="notch"),
+                  dict(frame="android", android_nav="buttons", screenshot_toolbar=True),
+                  dict(frame="ios", rounded_corners=True, screenshot_toolbar=True)]
+        for i, fr in enumerate(frames * 2):
+            seed = seed_base + 7000 + i
+            st = random_style(seed, font=fonts[i % len(fonts)], layout=("card_top", "green_card", "two_column")[i % 3],
+                              extra_qr=False, **fr)
+            subj = (cmnd if i % 4 == 3 else cccd)[(i + 2) % 7]
+            synth(f"ui {seed} {fr}", "ui", subj, ("default", "full")[i % 2], st, ok, 70 if i % 5 == 4 else None)
+        looks = ["rotated", "faint", "small_caps", "outlined"]
+        for i in range(12):
+            seed = seed_base + 8000 + i
+            look, field = looks[i % 4], ("doc", "dob")[(i // 4) % 2]
+            st = random_style(seed, font=fonts[i % len(fonts)], layout=("card_top", "green_card")[i % 2],
+                              extra_qr=False, leak=look, leak_field=field)
+            rid = "DISPLAY-001" if field == "doc" else "DISPLAY-002"
+            synth(f"hostile {look} {field} {seed}", "hostile", cccd[i % 7], "default", st, {rid: "not_pass"})
     # CMND defects (9 digits: 6 masked)
     for i, (disp, lab) in enumerate([(lambda n: "*****" + n[5:], "cmnd 5 stars"),
                                      (lambda n: "*******" + n[7:], "cmnd 7 stars")]):
@@ -309,15 +339,42 @@ def render_web(specs: list[dict[str, Any]], quality: int = 85) -> list[dict[str,
     return out
 
 
-def _run_one(item: dict[str, Any]) -> dict[str, Any]:
+_WARM: list[bool] = []
+
+
+def _warm_up() -> None:
+    """Start the OCR engines of this process once, outside the measured reads (a worker pays this once: it is a
+    per-process cost, not a per-screenshot one)."""
+    if _WARM:
+        return
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from conformance.ocr import read_screen
+
+    im = Image.new("L", (600, 200), 255)
+    ImageDraw.Draw(im).text((20, 40), "CCCD ******123456  **/**/1990", fill=0, font_size=28)
+    read_screen(np.asarray(im))
+    _WARM.append(True)
+
+
+BEFORE = {"strategy": "page", "backend": "pytesseract", "find_unread": False}  # the reader as it was: the
+# whole screen read by the tesseract command (one process per call), no unread-text check
+AFTER = {"strategy": "auto", "backend": "auto", "find_unread": True}
+
+
+def _run_one(item: dict[str, Any], cfg: dict[str, Any] | None = None) -> dict[str, Any]:
     import numpy as np
 
-    from conformance.ocr import judge_display, read_screen
+    from conformance.ocr import engine, judge_display, read_screen
 
+    cfg = cfg or AFTER
     gray = np.asarray(item["img"].convert("L"))
     boxes = item["boxes"] if item["boxes"] is not None else _exclude_boxes_from_decoders(gray)
+    engine.BACKEND = cfg["backend"]
+    _warm_up()
     t0 = time.process_time()
-    r = read_screen(item["img"], exclude_boxes=boxes)
+    r = read_screen(item["img"], exclude_boxes=boxes, strategy=cfg["strategy"], find_unread=cfg["find_unread"])
     t_read = time.process_time() - t0
     j = judge_display(r, item["subject"], item["mode"])
     own_cpu = time.process_time() - t0
@@ -325,7 +382,8 @@ def _run_one(item: dict[str, Any]) -> dict[str, Any]:
             "got": {rid: j[rid]["status"] for rid in ("DISPLAY-001", "DISPLAY-002")},
             "found": {rid: j[rid].get("found") for rid in ("DISPLAY-001", "DISPLAY-002")},
             "tess_cpu_ms": r.timings_ms.get("tesseract_cpu", 0.0), "own_cpu_ms": own_cpu * 1000,
-            "read_cpu_ms": t_read * 1000, "error": r.error}
+            "read_cpu_ms": t_read * 1000, "cpu_ms": t_read * 1000 + r.timings_ms.get("tesseract_cpu", 0.0),
+            "strategy": r.strategy, "unread": len(r.unread), "error": r.error}
 
 
 def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -343,6 +401,22 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
         out[f"defect_{st}"] = sum(r["got"][rid] == st for r, rid in dfx)
     side = [(r, rid) for r in results if r["group"] == "defect" for rid, w in r["want"].items() if w == "not_fail"]
     out["defect_side_fail"] = sum(r["got"][rid] == "fail" for r, rid in side)
+    cpu = [r.get("cpu_ms", r["tess_cpu_ms"] + r["read_cpu_ms"]) for r in results]
+    out["ocr_cpu_ms_mean"] = round(sum(cpu) / max(1, len(cpu)))  # read_screen: this process + Tesseract processes
+    out["ocr_cpu_ms_max"] = round(max(cpu or [0]))
+    out["whole_screen_reads"] = sum(r.get("strategy") == "page" for r in results)
+    out["screens_with_unread_regions"] = sum(bool(r.get("unread")) for r in results)
+    out["conformant_screens_with_unread_regions"] = sum(bool(r.get("unread")) for r in scr)
+    ui = [(r, rid) for r in results if r["group"] == "ui" for rid in r["want"]]
+    if ui:
+        out["ui_judgements"] = len(ui)
+        for st in ("pass", "review", "fail"):
+            out[f"ui_{st}"] = sum(r["got"][rid] == st for r, rid in ui)
+    ho = [(r, rid) for r in results if r["group"] == "hostile" for rid in r["want"]]
+    if ho:
+        out["hostile_judgements"] = len(ho)
+        for st in ("fail", "review", "pass"):
+            out[f"hostile_{st}"] = sum(r["got"][rid] == st for r, rid in ho)
     tess = [r["tess_cpu_ms"] for r in results]
     own = [r["own_cpu_ms"] for r in results]
     out["tesseract_cpu_ms_mean"] = round(sum(tess) / max(1, len(tess)))
@@ -362,6 +436,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--web", type=int, default=0, metavar="N",
                     help="browser-rendered app screens instead: N conformant + N/3 defect pages (headless Chromium)")
     ap.add_argument("--web-seed", type=int, default=7)
+    ap.add_argument("--system-ui", action="store_true",
+                    help="add conformant screens with system UI (group ui) and hostile screens (group hostile)")
+    ap.add_argument("--compare", action="store_true",
+                    help="run every screen twice, as the reader was (whole screen, tesseract command, no unread-text "
+                         "check) and as it is, and print both summaries side by side")
     ap.add_argument("--web-hard", action="store_true",
                     help="bold serif/condensed/mono fonts at dpr >= 2.625, conformant pages in default mode only")
     a = ap.parse_args(argv)
@@ -373,21 +452,40 @@ def main(argv: list[str] | None = None) -> int:
         items = render_web(web_specs(a.web, max(5, a.web // 3), a.web_seed, **hard))
         print(f"rendered {len(items)} pages in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     else:
-        items = corpus(a.n_random, a.seed_base, not a.no_fixtures)
+        items = corpus(a.n_random, a.seed_base, not a.no_fixtures, a.system_ui)
     if a.only:
         items = [it for it in items if a.only in it["label"]]
-    if a.jobs > 1:
-        from multiprocessing import get_context
+    runs = [("before", BEFORE), ("after", AFTER)] if a.compare else [("after", AFTER)]
+    summaries = {}
+    for name, cfg in runs:
+        if a.jobs > 1:
+            from multiprocessing import get_context
 
-        with get_context("fork").Pool(a.jobs) as pool:
-            results = pool.map(_run_one, items, chunksize=1)
-    else:
-        results = [_run_one(it) for it in items]
+            with get_context("fork").Pool(a.jobs) as pool:
+                results = pool.starmap(_run_one, [(it, cfg) for it in items], chunksize=1)
+        else:
+            results = [_run_one(it, cfg) for it in items]
+        summaries[name] = (summarise(results), results)
+    if a.compare:
+        (sb, rb), (sa, ra) = summaries["before"], summaries["after"]
+        print(f"{'':40s} {'before':>10s} {'after':>10s}")
+        for k in sa:
+            print(f"{k:40s} {sb.get(k, ''):>10} {sa.get(k, ''):>10}")
+        moved = [(x["label"], x["got"], y["got"]) for x, y in zip(rb, ra) if x["got"] != y["got"]]
+        print(f"judgements that moved: {len(moved)}")
+        for m in moved:
+            print("   ", m)
+        if a.out:
+            Path(a.out).write_text(json.dumps({"before": {"summary": sb, "results": rb},
+                                               "after": {"summary": sa, "results": ra}}, indent=1,
+                                              ensure_ascii=False))
+        return 0
+    results = summaries["after"][1]
     for r in results:
         bad = any((w == "pass" and r["got"][rid] != "pass") or (w == "not_pass" and r["got"][rid] == "pass")
                   or (w == "not_fail" and r["got"][rid] == "fail") for rid, w in r["want"].items())
         print(f"{'!!' if bad else '  '} {r['label'][:70]:70s} {r['mode']:7s} "
-              f"{r['got']['DISPLAY-001']:6s} {r['got']['DISPLAY-002']:6s} {r['tess_cpu_ms']:5.0f}ms "
+              f"{r['got']['DISPLAY-001']:6s} {r['got']['DISPLAY-002']:6s} {r.get('cpu_ms', 0):5.0f}ms {r.get('strategy') or '':5s} "
               f"{r['found']['DISPLAY-001']!s:16s} {r['found']['DISPLAY-002']!s}")
     s = summarise(results)
     print(json.dumps(s, indent=1))

@@ -77,17 +77,25 @@ def binarise(norm: np.ndarray) -> np.ndarray:
 def _components(ink: np.ndarray) -> np.ndarray:
     import cv2
 
-    n, _lab, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    img = ink.view(np.uint8) if ink.dtype == np.bool_ else ink.astype(np.uint8)  # no copy for a bool mask
+    n, _lab, stats, _ = cv2.connectedComponentsWithStats(img, connectivity=8)
     if n <= 1:
         return np.zeros((0, 5), np.int64)
     s = stats[1:]
     return np.stack([s[:, 0], s[:, 1], s[:, 0] + s[:, 2], s[:, 1] + s[:, 3], s[:, 4]], axis=1).astype(np.int64)
 
 
-def text_lines(ink: np.ndarray, min_h: int = 6, max_h_frac: float = 0.12) -> list[list[int]]:
-    """Boxes [x0, y0, x1, y1] of text lines (groups of >= 3 linked components) in an ink mask."""
+def components(ink: np.ndarray) -> np.ndarray:
+    """Connected components of an ink mask: rows [x0, y0, x1, y1, area]."""
+    return _components(ink)
+
+
+def text_lines(ink: np.ndarray, min_h: int = 6, max_h_frac: float = 0.12,
+               comps: np.ndarray | None = None) -> list[list[int]]:
+    """Boxes [x0, y0, x1, y1] of text lines (groups of >= 3 linked components) in an ink mask (its components may
+    be given, from `components`)."""
     H, W = ink.shape
-    c = _components(ink)
+    c = _components(ink) if comps is None else comps
     if len(c) == 0:
         return []
     h = c[:, 3] - c[:, 1]
@@ -144,14 +152,21 @@ def _top_runs(ink: np.ndarray, g: Glyph, frac: float = 0.16) -> int:
     return int(np.count_nonzero(b[1:] & ~b[:-1]) + (1 if b[0] else 0))
 
 
-def classify_line(ink: np.ndarray, box: list[int]) -> Line | None:
-    """Glyph classes of one text line (ink mask of the whole image, line box in its pixels)."""
+def classify_line(ink: np.ndarray, box: list[int], comps: np.ndarray | None = None) -> Line | None:
+    """Glyph classes of one text line (ink mask of the whole image, line box in its pixels). `comps`: the image's
+    components (`components`), when already known (then no labelling of the band is needed)."""
     H, W = ink.shape
     x0, y0, x1, y1 = box
     lh = max(1, y1 - y0)
     cx0, cy0, cx1, cy1 = 0, max(0, y0 - lh // 4), W, min(H, y1 + lh // 4)  # the whole band: lines grow sideways
-    sub = ink[cy0:cy1, cx0:cx1]
-    comps = _components(sub)
+    if comps is None:
+        sub = ink[cy0:cy1, cx0:cx1]
+        comps = _components(sub)
+    else:  # the image's components in the band (what a labelling of the band alone gives, but for a shape that
+        # is taller than 1.5 lines — a card outline — which is left out here instead of being cut into pieces)
+        c = comps[(comps[:, 3] > cy0) & (comps[:, 1] < cy1) & (comps[:, 3] - comps[:, 1] <= 1.5 * lh)]
+        comps = np.stack([c[:, 0], np.maximum(c[:, 1], cy0) - cy0, c[:, 2], np.minimum(c[:, 3], cy1) - cy0, c[:, 4]],
+                         axis=1) if len(c) else np.zeros((0, 5), np.int64)
     if len(comps) < 2:
         return None
     # keep the components that belong to this line: vertical centre inside its span, not taller than 1.5 lines

@@ -50,6 +50,15 @@ screenshot was taken in ("default" = masked, "full").
    - else REVIEW.
    A FULL reading needs no confidence threshold: OCR cannot produce the exact record value by chance.
    Nothing is ever passed from text the suite did not read: no OCR text -> review (or the OCR error).
+6. Text the suite could not read (reader.py / unread.py): text-like regions near the code or near a value or label
+   line (turned 90°, faint, small or outlined lettering) are read again on their own; a confident reading there
+   joins the evidence like any other line (so a whole value found there fails). Regions that stay unread are
+   `reading.unread`; in default mode a PASS becomes REVIEW when there is any (the region may show the whole value:
+   "no confident reading of it exists"), with the first region as `box` and all of them in ``unread_regions``. A
+   FAIL stays a fail; full mode is unchanged (a FULL reading is what it needs). Every result carries
+   ``unread_regions`` (empty on an ordinary screen).
+7. The phone's own interface is never the displayed data: lines that unread.py marks ``system`` (status bar or
+   navigation bar text such as ``09:41``, ``87%``, ``T2, 12/10``; anything on an on-screen keyboard) are skipped.
 """
 from __future__ import annotations
 
@@ -175,6 +184,8 @@ def _evidence(reading: ScreenReading, record: dict[str, Any], what: str) -> list
         dob = (int(mt.group(1)), int(mt.group(2)), int(mt.group(3)))
     lines_out = []
     for line in reading.lines:
+        if line.get("system"):
+            continue  # the phone's status bar / keyboard / home bar: never the displayed data (reader.py, unread.py)
         hits: list[tuple[str, str, list[int] | None, float]] = []
         for rd in _line_readings(line):
             if what == "doc":
@@ -211,6 +222,8 @@ def _evidence(reading: ScreenReading, record: dict[str, Any], what: str) -> list
 
 def _label_box(reading: ScreenReading, labels: tuple[str, ...]) -> tuple[list[int] | None, str]:
     for line in reading.lines:
+        if line.get("system"):
+            continue
         low = unicodedata.normalize("NFC", line["text"]).lower()
         if any(re.search(rf"(?<!\w){re.escape(lb)}(?!\w)", low) for lb in labels):
             return line.get("box"), line["text"]
@@ -262,6 +275,12 @@ MSG = {
         "The {what_en} could not be read with confidence ({why}); a person must check the screenshot.",
         "Không đọc được {what_vi} một cách chắc chắn ({why}); cần người kiểm tra ảnh chụp màn hình.",
     ),
+    ("any", "unread"): (
+        "Text next to the code or the values could not be read ({n} region(s), e.g. turned, faint, small or outlined "
+        "lettering); it may show the whole {what_en}, so a person must check the outlined region.",
+        "Có {n} vùng chữ cạnh mã hoặc cạnh các thông tin không đọc được (chữ xoay, chữ mờ, chữ nhỏ hoặc chữ viền); "
+        "vùng đó có thể hiện {what_vi} đầy đủ nên cần người kiểm tra vùng được khoanh.",
+    ),
     ("any", "no_text"): (
         "No text could be read on the screenshot{err}; a person must check it.",
         "Không đọc được chữ nào trên ảnh chụp màn hình{err}; cần người kiểm tra.",
@@ -296,26 +315,53 @@ def _decide(kind: str, evidence: list[dict[str, Any]], mode: str, expected: str,
         err = f" ({reading.error})" if reading.error else ""
         return {"status": "review", "message_en": en.format(err=err), "message_vi": vi.format(err=err),
                 "found": None, "expected": expected, "box": None, "evidence_text": reading.text[:500],
-                "candidates": []}
+                "candidates": [], "unread_regions": [{"box": u["box"], "kind": u.get("kind")}
+                                                     for u in getattr(reading, "unread", []) or []]}
+
+    unread = [dict(u) for u in getattr(reading, "unread", []) or []]
+
+    def with_unread(res: dict[str, Any]) -> dict[str, Any]:
+        res["unread_regions"] = [{"box": u["box"], "kind": u.get("kind")} for u in unread]
+        return res
+
+    def unread_review() -> dict[str, Any]:
+        what_en = "document number" if kind == "doc" else "date of birth"
+        what_vi = "số giấy tờ" if kind == "doc" else "ngày sinh"
+        en, vi = MSG[("any", "unread")]
+        boxes = [u["box"] for u in unread]
+        return {"status": "review", "message_en": en.format(n=len(unread), what_en=what_en),
+                "message_vi": vi.format(n=len(unread), what_vi=what_vi), "found": None, "expected": expected,
+                "box": boxes[0], "evidence_text": " / ".join(u.get("text") or "" for u in unread) or reading.text[:500],
+                "candidates": [{k: e[k] for k in ("class", "found", "box", "conf", "text")} for e in evidence]}
 
     by = {c: [e for e in evidence if e["class"] == c] for c in DEFINITE + WEAK}
     weak = [e for c in WEAK for e in by[c]]
     if mode == "default":
-        if by["FULL"]:
-            return result("fail", (kind, "full_in_default"), by["FULL"][0])
-        if by["WRONG"]:
-            return result("fail", (kind, "wrong_mask"), by["WRONG"][0])
-        good = [e for e in by["EXACT"] if e["conf"] >= PASS_CONF]
-        if good and not weak:
-            return result("pass", (kind, "pass_default"), max(good, key=lambda e: e["conf"]))
-        if weak:
-            e = weak[0]
-            return result("review", ("any", "review"), e, why=f"{e['class'].lower()} reading {e['found']!r}")
-        if by["EXACT"]:
-            e = by["EXACT"][0]
-            return result("review", ("any", "review"), e, why=f"low OCR confidence {e['conf']:.0f}")
-        return result("review", ("any", "review"), None, why="value not found in the OCR text")
-    # full mode
+        res = _decide_default(kind, by, weak, result)
+        if res["status"] == "pass" and unread:
+            return with_unread(unread_review())  # text the suite could not read may show the whole value
+        return with_unread(res)
+    return with_unread(_decide_full(kind, by, weak, result))
+
+
+def _decide_default(kind, by, weak, result) -> dict[str, Any]:
+    if by["FULL"]:
+        return result("fail", (kind, "full_in_default"), by["FULL"][0])
+    if by["WRONG"]:
+        return result("fail", (kind, "wrong_mask"), by["WRONG"][0])
+    good = [e for e in by["EXACT"] if e["conf"] >= PASS_CONF]
+    if good and not weak:
+        return result("pass", (kind, "pass_default"), max(good, key=lambda e: e["conf"]))
+    if weak:
+        e = weak[0]
+        return result("review", ("any", "review"), e, why=f"{e['class'].lower()} reading {e['found']!r}")
+    if by["EXACT"]:
+        e = by["EXACT"][0]
+        return result("review", ("any", "review"), e, why=f"low OCR confidence {e['conf']:.0f}")
+    return result("review", ("any", "review"), None, why="value not found in the OCR text")
+
+
+def _decide_full(kind, by, weak, result) -> dict[str, Any]:
     masked = by["EXACT"] + by["WRONG"]
     if by["FULL"] and not masked and not by["CONFLICT"]:
         return result("pass", (kind, "pass_full"), by["FULL"][0])
