@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # One-shot set-up on a fresh Debian 12 machine (run as root, or with sudo available).
 # Installs Debian packages (zbar, Tesseract with Vietnamese + English data, Chromium, fonts)
-# and a Python 3.11 virtualenv in .venv with the pinned packages of requirements.txt.
+# and a Python 3.11 virtualenv in .venv with the pinned packages of requirements.txt; with Node present, the npm
+# package `allure` (Allure 3, for --allure-html) into the project-local folder .tools/allure.
 # Idempotent: a second run only checks what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PKGS=(libzbar0 tesseract-ocr tesseract-ocr-eng tesseract-ocr-vie chromium fonts-dejavu-core fonts-liberation2 fonts-noto-core)
+APT_PKGS=(libzbar0 tesseract-ocr tesseract-ocr-eng tesseract-ocr-vie chromium fonts-dejavu-core fonts-liberation2 fonts-noto-core poppler-utils)
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 
@@ -32,5 +33,17 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing Python packages (requirements.txt)"
   .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
   echo "$want" > "$stamp"
+fi
+ALLURE_NPM_VERSION=3.18.0  # conformance/reports/allure_html.py ALLURE_VERSION
+if command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1; then
+  if [ ! -x .tools/allure/node_modules/.bin/allure ] || \
+     ! grep -q "\"version\": \"$ALLURE_NPM_VERSION\"" .tools/allure/node_modules/allure/package.json 2>/dev/null; then
+    echo "setup: installing the npm package allure@$ALLURE_NPM_VERSION into .tools/allure (for --allure-html)"
+    mkdir -p .tools/allure
+    npm install --silent --no-audit --no-fund --prefix .tools/allure "allure@$ALLURE_NPM_VERSION" >/dev/null \
+      || echo "setup: npm could not install allure; --allure-html will not be available"
+  fi
+else
+  echo "setup: no Node/npm: --allure-html will not be available (the other reports do not need it)"
 fi
 echo "setup: ready (.venv/bin/python, $(tesseract --version 2>&1 | head -1), $(chromium --version 2>/dev/null || echo 'no chromium'))"
