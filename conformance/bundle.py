@@ -281,7 +281,7 @@ def extract_archive(path: Path, dest: Path) -> dict[str, Path]:
             mode = (info.external_attr >> 16) & 0xFFFF
             if info.is_dir():
                 continue
-            if stat.S_ISLNK(mode) or (mode and not stat.S_ISREG(mode)):
+            if stat.S_IFMT(mode) not in (0, stat.S_IFREG):  # no type bits (many zip writers) or a regular file
                 raise BundleError(f"{shown}: {name}: a symbolic link or special file; refused",
                                   f"{shown}: {name}: là liên kết tượng trưng hoặc tệp đặc biệt; bị từ chối")
             if info.flag_bits & 0x1:
@@ -389,9 +389,9 @@ def compare(archived: dict[str, Any], fresh: dict[str, Any]) -> list[str]:
 def verify_bundle(path: Path, pubkey_path: str | None = None, workers: int | None = None,
                   say: Any = print) -> tuple[int, list[str]]:
     """(exit code, differences). Raises BundleError for a tampered or unusable archive."""
-    from conformance.capture.package import PackageError
+    from conformance.capture.package import PackageError, load_package
     from conformance.engine import assess
-    from conformance.reports.filing import complete_results, package_manifest
+    from conformance.reports.filing import package_manifest
     from conformance.specs import SPECS_DIR, SpecError, load_profile
 
     shown = path.name
@@ -434,23 +434,24 @@ def verify_bundle(path: Path, pubkey_path: str | None = None, workers: int | Non
                 f"lưu trữ bằng phiên bản {archived.get('suite_version')}, chạy lại bằng {__version__}")
         pkg_dir = tmp / EVIDENCE_DIR
         try:
-            assessment = assess(pkg_dir, profile=profile, today=archived.get("validation_date"), workers=workers)
+            package = load_package(pkg_dir)
         except PackageError as exc:
             raise BundleError(f"{shown}: {EVIDENCE_DIR}/candidate.json: {exc.json_path}: {exc.message_en}",
                               f"{shown}: {EVIDENCE_DIR}/candidate.json: {exc.json_path}: {exc.message_vi}") from None
+        # the evidence the results describe is the evidence in the archive (results.json `package.sha256`)
+        a_pkg = (archived.get("package") or {}).get("sha256")
+        if a_pkg and a_pkg != package_manifest(package)["sha256"]:
+            a_ev = {e.get("index"): e.get("sha256") for e in archived.get("evidence") or [] if isinstance(e, dict)}
+            changed = [f"{EVIDENCE_DIR}/{it.file}" for it in package.evidence if a_ev.get(it.index) != it.sha256]
+            what = ", ".join(dict.fromkeys(changed)) or f"{EVIDENCE_DIR}/candidate.json"
+            raise BundleError(f"{shown}: {what}: differs from the evidence results.json describes (package SHA-256)",
+                              f"{shown}: {what}: khác với bằng chứng mà results.json mô tả (SHA-256 của gói)")
+        try:
+            assessment = assess(package, profile=profile, today=archived.get("validation_date"), workers=workers)
         except Exception as exc:  # noqa: BLE001 - e.g. a bad validation date in a forged results.json
             raise BundleError(f"{shown}: the archived evidence cannot be re-assessed: {exc}",
                               f"{shown}: không đánh giá lại được bằng chứng lưu trữ: {exc}") from None
         fresh = assessment.to_dict()
-        complete_results(fresh, package=assessment.package)
-        # the evidence the results describe is the evidence in the archive (results.json `package.sha256`)
-        a_pkg = (archived.get("package") or {}).get("sha256")
-        if a_pkg and a_pkg != package_manifest(assessment.package)["sha256"]:
-            changed = [f"#{e['index']} {e['file']}" for e, a in zip(fresh["evidence"], archived.get("evidence") or [])
-                       if isinstance(a, dict) and a.get("sha256") != e.get("sha256")]
-            what = ", ".join(changed) or f"{EVIDENCE_DIR}/candidate.json"
-            raise BundleError(f"{shown}: the evidence differs from the package digest in results.json: {what}",
-                              f"{shown}: bằng chứng khác với mã băm gói ghi trong results.json: {what}")
         diffs = compare(archived, fresh)
         return (EXIT_DIFFERS if diffs else EXIT_OK), diffs
     finally:

@@ -64,12 +64,14 @@ def write_reports(results: dict[str, Any], out_dir: Path, package: Any = None, a
     Screenshots come from `images` (file -> image) or are read from the package folder (`package_root`, or
     `package.root`). Unless show_pii, personal data is masked in every file and the pictures' QR codes are made
     undecodable. `metadata` (report_number, organisation, assessor, reviewer: conformance/reports/filing.py) goes
-    into results["report"] with the time of issue and the scope; `results` is completed in place (report block,
-    and the package manifest when a loaded `package` is given). `analyses` is ignored (kept for older callers)."""
+    into results["report"] with the time of issue and the scope, and a loaded `package` adds its file manifest
+    (conformance/reports/filing.py); the caller's `results` is not modified. `analyses` is ignored (kept for older
+    callers)."""
     from .filing import add_report_block, complete_results
 
     out_dir = Path(out_dir)
-    if package is not None and hasattr(package, "evidence") and "files" not in (results.get("package") or {}):
+    results = {**results, "package": dict(results.get("package") or {})}
+    if package is not None and hasattr(package, "evidence") and "files" not in results["package"]:
         complete_results(results, package=package)
     add_report_block(results, metadata)
     doc = prepare_results(results, show_pii=show_pii)

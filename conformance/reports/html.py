@@ -375,7 +375,8 @@ def build_view(results: dict, images: dict[str, Any], *, redact: bool) -> dict[s
     by_ev: dict[int, list[dict]] = {}
     others: list[dict] = []
     first_of_file: dict[Any, int] = {}
-    evidence = [e for e in results.get("evidence") or [] if isinstance(e, dict) and isinstance(e.get("index"), int)]
+    evidence = [e if isinstance(e.get("index"), int) else {**e, "index": i}  # format 1.0 documents had no index
+                for i, e in enumerate(results.get("evidence") or []) if isinstance(e, dict)]
     for e in evidence:
         first_of_file.setdefault(e.get("file"), e["index"])
     for r in reqs:
