@@ -29,7 +29,8 @@ REPORT_IMAGE_WIDTH = 420
 MAX_DETAIL_ITEMS = 40  # items with non-pass findings shown with picture and measurements
 SAMPLE_PASS_ITEMS = 6  # passing items shown the same way, covering each (kind, mode) first
 MAX_FINDINGS_PER_REQUIREMENT = 30  # open findings listed per requirement in "not passed" (all are in results.json)
-GROUP_OPEN_ITEMS = 200  # subject groups of compact rows start open when the package has at most this many items
+ROWS_PER_PAGE = 250  # compact rows are shown in pages of this many items (manifest order), each folded unless
+GROUP_OPEN_ITEMS = 250  # the package has at most this many items or the page holds an item not passed
 MAX_PRINTED_ROWS = 300  # compact rows in the PDF (the full list is in report.html and results.json)
 
 from conformance.words import (  # noqa: E402  (one table of words for every layer)
@@ -427,12 +428,13 @@ def build_view(results: dict, images: dict[str, Any], *, redact: bool) -> dict[s
             "na": sorted({it["req"].get("id") for it in fs if it["f"].get("status") in ("not_applicable", "skip")}),
             "ocr_boxes_known": ocr_boxes_of(e.get("screen_text")) is not None,
         })
-    groups: dict[str, list[dict]] = {}
-    for row in rows:
-        groups.setdefault(str(row["e"].get("subject") or "—"), []).append(row)
-    group_list = [{"subject": k, "rows": v, "counts": _status_counts(v),
-                   "open": len(rows) <= GROUP_OPEN_ITEMS or any(x["e"].get("status") not in ("pass", "not_applicable")
-                                                               for x in v)} for k, v in groups.items()]
+    group_list = []
+    for start in range(0, len(rows), ROWS_PER_PAGE):
+        page = rows[start:start + ROWS_PER_PAGE]
+        group_list.append({"first": page[0]["e"]["index"], "last": page[-1]["e"]["index"], "rows": page,
+                           "counts": _status_counts(page),
+                           "open": len(rows) <= GROUP_OPEN_ITEMS or any(
+                               x["e"].get("status") not in ("pass", "not_applicable") for x in page)})
     settings = (results.get("profile") or {}).get("settings") or {}
     prof_rows = []
     for k, v in _flatten(settings) if isinstance(settings, dict) else []:
