@@ -609,3 +609,27 @@ def test_html_grows_with_findings_not_items(tmp_path, n_items, failing, max_byte
         assert f'id="ev-{i}"' in html
     assert all(f'id="item-{i}"' in html for i in (0, n_items // 2, n_items - 1))
     assert html.index('id="verdict"') < html.index('id="evidence"')
+
+
+def _allure_available() -> bool:
+    from conformance.reports.allure_html import allure_binary
+
+    return allure_binary() is not None
+
+
+@pytest.mark.skipif(not _allure_available(), reason="Node and the npm package allure (scripts/setup.sh)")
+def test_allure_html_is_built_with_allure_3(tmp_path):
+    """`assess --allure-html` builds allure-report/ from allure-results/ with the npm package (no Java)."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    out = tmp_path / "o"
+    p = subprocess.run([sys.executable, "-m", "conformance", "assess", str(repo / "fixtures/candidates/example"),
+                        "--out", str(out), "--check", "payload_ext_gender", "--allure-html", "--quiet"],
+                       cwd=repo, capture_output=True, text=True, timeout=900)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    index = out / "allure-report" / "index.html"
+    assert index.is_file() and any((out / "allure-results").glob("*-result.json"))
+    data = [f.read_text(encoding="utf-8", errors="ignore") for f in (out / "allure-report").rglob("*.json")]
+    assert any("PAYLOAD-009" in t for t in data)
