@@ -1,7 +1,10 @@
 """Command line: `vnqr-conformance` (same as `python -m conformance`).
 
     vnqr-conformance assess [PATH] --out DIR [--profile FILE] [--show-pii] [--today YYYY-MM-DD] [--check NAME]...
-                            [--item N]... [--waivers FILE] [--workers N] [--quiet]
+                            [--item N]... [--waivers FILE] [--workers N] [--quiet] [--pdf] [--allure-html]
+                            [--report-number N] [--assessor NAME] [--organisation NAME] [--reviewer NAME]
+    vnqr-conformance bundle PKG --out FILE.zip [assess options] [--sign-key KEY.pem]
+    vnqr-conformance verify FILE.zip [--pubkey KEY.pub.pem]
     vnqr-conformance checks | requirements | live | demo-live | --version
 
 Exit codes (a contract for CI tooling): 0 conformant, 1 non-conformant, 3 incomplete, 2 the input cannot be used
@@ -136,7 +139,9 @@ def cmd_assess(ns: argparse.Namespace) -> int:
     try:
         with staged_output(out, plan.package.root) as folder:
             shown = assess_into(plan, folder, waivers=waivers, show_pii=ns.show_pii, workers=ns.workers,
-                                quiet=ns.quiet)
+                                quiet=ns.quiet, metadata=report_metadata(ns), formats=report_formats(ns))
+            if getattr(ns, "allure_html", False):
+                build_allure_html(folder)
     except (OutputError, ReportError) as exc:
         err(getattr(exc, "message_en", str(exc)), getattr(exc, "message_vi", str(exc)))
         return EXIT_UNUSABLE
@@ -146,11 +151,14 @@ def cmd_assess(ns: argparse.Namespace) -> int:
 
 
 def assess_into(plan: Any, folder: Path, *, waivers: Any = None, show_pii: bool = False, workers: int | None = None,
-                quiet: bool = False) -> dict[str, Any]:
+                quiet: bool = False, metadata: dict[str, Any] | None = None,
+                formats: tuple[str, ...] | None = None) -> dict[str, Any]:
     """Run a plan and write every report format into `folder` (a fresh staging folder: see conformance/outdir.py).
-    Returns the results document as written (masked unless show_pii)."""
+    `metadata`: report number, organisation, assessor, reviewer (conformance/reports/filing.py); `formats`: default
+    ALL_FORMATS (add "pdf" for report.pdf). Returns the results document as written (masked unless show_pii)."""
     from conformance.engine import run_plan
     from conformance.reports import ALL_FORMATS, prepare_results, write_reports
+    from conformance.reports.filing import complete_results
 
     progress = None if quiet else _Progress()
     try:
@@ -159,11 +167,13 @@ def assess_into(plan: Any, folder: Path, *, waivers: Any = None, show_pii: bool 
         if progress is not None:
             progress.close()
     results = assessment.to_dict()
+    complete_results(results, package=plan.package, profile=plan.profile)
     if waivers is not None:
         from conformance.waivers import apply_waivers
 
         apply_waivers(results, waivers, plan.today)
-    write_reports(results, folder, package_root=plan.package.root, show_pii=show_pii, formats=ALL_FORMATS)
+    write_reports(results, folder, package_root=plan.package.root, show_pii=show_pii, formats=formats or ALL_FORMATS,
+                  metadata=metadata)
     return prepare_results(results, show_pii=show_pii)
 
 
@@ -223,7 +233,11 @@ def print_summary(results: dict[str, Any], out: Path, ns: argparse.Namespace) ->
                     f"{x.get('expires')}")
     v = results["verdict"]
     say(f"VERDICT / KẾT LUẬN: {VERDICT_WORDS[v][1]} ({VERDICT_WORDS[v][0]})")
-    say(f"reports / báo cáo: {out}/report.html, results.json, junit.xml, allure-results/")
+    if Path(out).suffix.lower() == ".zip":  # `bundle`
+        say(f"reports / báo cáo: in / trong {out}: report.html, report.pdf, results.json, junit.xml")
+        return
+    extra = "".join(f", {name}" for name in ("report.pdf", "allure-report/") if (Path(out) / name).exists())
+    say(f"reports / báo cáo: {out}/report.html, results.json, junit.xml, allure-results/{extra}")
 
 
 def cmd_checks(ns: argparse.Namespace) -> int:
@@ -283,6 +297,41 @@ def add_assess_options(a: argparse.ArgumentParser) -> None:
     a.add_argument("--today", help="validation date YYYY-MM-DD (default: today)")
     a.add_argument("--workers", type=_workers, help="processes for the evidence items (default: usable cores)")
     a.add_argument("--quiet", action="store_true", help="no progress display and no summary")
+    add_report_options(a)
+
+
+def add_report_options(a: argparse.ArgumentParser) -> None:
+    """The filed report's metadata (conformance/reports/filing.py): on the first page, in the signature block and in
+    results.json `report`."""
+    a.add_argument("--report-number", help="report number printed on every page (e.g. TT-2026-0042)")
+    a.add_argument("--organisation", help="the assessing organisation")
+    a.add_argument("--assessor", help="the assessor's name")
+    a.add_argument("--reviewer", help="the reviewer's name (default: a blank line to fill in)")
+
+
+def report_metadata(ns: argparse.Namespace) -> dict[str, Any]:
+    """The report metadata options as the plain dict write_reports() takes."""
+    from conformance.reports.filing import METADATA_KEYS
+
+    return {k: getattr(ns, k, None) for k in METADATA_KEYS}
+
+
+def report_formats(ns: argparse.Namespace) -> tuple[str, ...]:
+    from conformance.reports import ALL_FORMATS
+
+    return ALL_FORMATS + (("pdf",) if getattr(ns, "pdf", False) else ())
+
+
+def build_allure_html(folder: Path) -> None:
+    """allure-report/ from allure-results/ with the npm package `allure` (Allure 3; conformance/reports/allure.py)."""
+    from conformance.reports.allure_html import AllureHtmlError, generate_html
+
+    try:
+        generate_html(folder / "allure-results", folder / "allure-report")
+    except AllureHtmlError as exc:
+        from conformance.reports import ReportError
+
+        raise ReportError(exc.message_en, exc.message_vi) from exc
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -298,13 +347,17 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--item", action="append", type=_item, help="assess only this evidence item (index, repeatable)")
     a.add_argument("--waivers", help="known issues file (specs/waivers.schema.json); exit 0 if all non-pass results "
                                      "are waived, 4 if a waiver is expired or unused")
+    a.add_argument("--pdf", action="store_true", help="also write report.pdf (A4, printed by headless Chromium)")
+    a.add_argument("--allure-html", action="store_true",
+                   help="also build allure-report/ (HTML) with the npm package `allure` (needs Node; scripts/setup.sh)")
     a.set_defaults(func=cmd_assess)
     c = sub.add_parser("checks", help="list every check with its requirement IDs and source location")
     c.set_defaults(func=cmd_checks)
     r = sub.add_parser("requirements", help="list the requirement catalogue")
     r.set_defaults(func=cmd_requirements)
-    from conformance import live_cli
+    from conformance import bundle, live_cli
 
+    bundle.register(sub)
     live_cli.register(sub)
     return p
 

@@ -149,8 +149,16 @@ def capture_and_assess(ns, run_capture) -> int:
 def cmd_demo_live(ns) -> int:
     """Start the reference candidate on loopback, capture it live (HTTP or real browser), assess, stop it."""
     from conformance.capture.live import capture
+    from conformance.refapp import DEFECT_ADAPTERS, unobservable
     from conformance.refapp.launch import RefAppProcess
 
+    hidden = unobservable(ns.defect or [], ns.adapter)
+    if hidden:
+        where = ", ".join(f"{d} (--adapter {'/'.join(DEFECT_ADAPTERS[d])})" for d in hidden)
+        _err(f"--adapter {ns.adapter} cannot observe the defect {where}: the run would look conformant; "
+             "use the adapter named", f"--adapter {ns.adapter} không quan sát được lỗi {where}: lần chạy sẽ trông như "
+             "phù hợp; hãy dùng phương thức chụp đã nêu")
+        return 2
     try:
         app = RefAppProcess(ns.defect or [])
     except RuntimeError as exc:

@@ -282,6 +282,9 @@ def finish(fe: FrontEnd) -> dict[str, Any]:
                                                                         else None),
                             run_requirements=run_reqs if (partial_cases or fe.plan.selected_checks) else None)
     results = assessment.to_dict()
+    from conformance.reports.filing import complete_results
+
+    complete_results(results, package=fe.plan.package, profile=fe.plan.profile)  # package manifest, profile SHA-256
     waivers = fe.config.getoption("--waivers")
     if waivers:
         from conformance.waivers import apply_waivers, load_waivers

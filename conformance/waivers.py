@@ -9,6 +9,12 @@ the waiver must go).
 
 Exit codes with --waivers: 0 when every non-pass requirement is covered by a live waiver and no waiver is stale,
 4 when a waiver is stale (expired or unused), otherwise the verdict's usual code (1 non-conformant, 3 incomplete).
+Every expired and unused waiver is named (requirement, ticket, expiry) in the terminal, results.json and the HTML.
+
+A waiver's requirement, status, ticket, expiry date and approver are not personal data: PROTECTED_KEYS lists them
+for the masker (conformance/reports/redact.py may import it), and the reports layer puts their values back after
+masking (`restore_protected`), so an expiry date never prints as a masked date. The free-text `reason` and the
+`evidence` glob stay masked like any other text.
 """
 from __future__ import annotations
 
@@ -21,6 +27,9 @@ from conformance.specs import SpecError, _read_yaml_or_json, load_catalogue, val
 
 EXIT_STALE_WAIVER = 4
 OPEN = ("fail", "warn", "review", "error", "skip")
+# Waiver fields that are never personal data (kept as written in every report).
+PROTECTED_KEYS = frozenset({"requirement", "status", "ticket", "expires", "approved_by", "index"})
+SUMMARY_LISTS = ("applied", "expired", "unused")
 
 
 def load_waivers(path: str | Path) -> list[dict[str, Any]]:
@@ -56,7 +65,7 @@ def apply_waivers(results: dict[str, Any], waivers: list[dict[str, Any]], today:
     for req in results["requirements"]:
         for i, w in enumerate(waivers):
             if i not in expired and _matches(w, req):
-                req["waiver"] = {k: w[k] for k in ("reason", "ticket", "expires")}
+                req["waiver"] = {k: w[k] for k in ("reason", "ticket", "expires", "approved_by") if k in w}
                 used.add(i)
                 break
     unwaived = [r["id"] for r in results["requirements"] if "waiver" not in r and (
@@ -82,3 +91,33 @@ def exit_code(results: dict[str, Any], verdict_code: int) -> int:
     if w["ci_outcome"] == "expected":
         return 0
     return verdict_code
+
+
+def restore_protected(masked: dict[str, Any], original: dict[str, Any]) -> dict[str, Any]:
+    """Put the PROTECTED_KEYS values of every waiver (top-level summary and per requirement) back from the unmasked
+    document into its masked copy (in place; same structure)."""
+    ow, mw = original.get("waivers"), masked.get("waivers")
+    if isinstance(ow, dict) and isinstance(mw, dict):
+        for name in SUMMARY_LISTS:
+            for o, m in zip(ow.get(name) or [], mw.get(name) or []):
+                _copy_keys(o, m)
+        if isinstance(ow.get("unwaived"), list):
+            mw["unwaived"] = list(ow["unwaived"])
+    for o, m in zip(original.get("requirements") or [], masked.get("requirements") or []):
+        if isinstance(o, dict) and isinstance(m, dict):
+            _copy_keys(o.get("waiver"), m.get("waiver"))
+    return masked
+
+
+def _copy_keys(src: Any, dst: Any) -> None:
+    if isinstance(src, dict) and isinstance(dst, dict):
+        for k in PROTECTED_KEYS:
+            if k in src:
+                dst[k] = src[k]
+
+
+def stale_lines(results: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """("expired" | "unused", waiver) for every stale waiver, in file order."""
+    w = results.get("waivers") or {}
+    out = [(kind, x) for kind in ("expired", "unused") for x in w.get(kind) or [] if isinstance(x, dict)]
+    return sorted(out, key=lambda t: t[1].get("index", 0))

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # One-shot set-up on a fresh Debian 12 machine (run as root, or with sudo available).
-# Installs Debian packages (zbar, Tesseract with Vietnamese + English data and its library headers, Chromium, fonts)
-# and a Python 3.11 virtualenv in .venv with the pinned packages of requirements.txt.
+# Installs Debian packages (zbar, Tesseract with Vietnamese + English data and its library headers, Chromium,
+# fonts, poppler-utils) and a Python 3.11 virtualenv in .venv with the pinned packages of requirements.txt; with
+# Node present, the npm package `allure` (Allure 3, for --allure-html) into the project-local folder .tools/allure.
 # Idempotent: a second run only checks what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# libtesseract-dev, libleptonica-dev, g++, pkg-config, python3-dev: to build tesserocr against Debian's Tesseract
+# libtesseract-dev, libleptonica-dev, g++, pkg-config, python3-dev: to build tesserocr against Debian's Tesseract;
+# poppler-utils: pdftoppm, to look at report PDFs as pictures
 APT_PKGS=(libzbar0 tesseract-ocr tesseract-ocr-eng tesseract-ocr-vie chromium fonts-dejavu-core fonts-liberation2 fonts-noto-core
-          libtesseract-dev libleptonica-dev g++ pkg-config python3-dev)
+          libtesseract-dev libleptonica-dev g++ pkg-config python3-dev poppler-utils)
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 
@@ -39,5 +41,17 @@ fi
 if [ ! -x .venv/bin/vnqr-conformance ]; then
   echo "setup: installing the suite (pip install -e .)"
   .venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
+fi
+ALLURE_NPM_VERSION=3.18.0  # conformance/reports/allure_html.py ALLURE_VERSION
+if command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1; then
+  if [ ! -x .tools/allure/node_modules/.bin/allure ] || \
+     ! grep -q "\"version\": \"$ALLURE_NPM_VERSION\"" .tools/allure/node_modules/allure/package.json 2>/dev/null; then
+    echo "setup: installing the npm package allure@$ALLURE_NPM_VERSION into .tools/allure (for --allure-html)"
+    mkdir -p .tools/allure
+    npm install --silent --no-audit --no-fund --prefix .tools/allure "allure@$ALLURE_NPM_VERSION" >/dev/null \
+      || echo "setup: npm could not install allure; --allure-html will not be available"
+  fi
+else
+  echo "setup: no Node/npm: --allure-html will not be available (the other reports do not need it)"
 fi
 echo "setup: ready (.venv/bin/python, $(tesseract --version 2>&1 | head -1), $(chromium --version 2>/dev/null || echo 'no chromium'))"

@@ -498,3 +498,19 @@ def test_browser_defects(browser, refapp_factory):
         assert page.get_by_role("button").count() == 0
     finally:
         ctx.close()
+
+
+def test_demo_live_refuses_a_defect_its_adapter_cannot_observe(tmp_path):
+    """`demo-live --adapter http --defect pii-in-url` would look conformant (the HTTP adapter builds its own URLs):
+    refused with exit 2 before the app starts; every defect is observable by at least one adapter."""
+    from conformance.refapp import DEFECT_ADAPTERS, DEFECTS, unobservable
+
+    assert set(DEFECT_ADAPTERS) == set(DEFECTS) and all(DEFECT_ADAPTERS.values())
+    assert unobservable(["pii-in-url", "no-toggle"], "http") == ["pii-in-url"]
+    assert unobservable(["pii-in-url"], "browser") == []
+    p = subprocess.run([sys.executable, "-m", "conformance", "demo-live", "--adapter", "http", "--defect",
+                        "pii-in-url", "--out", str(tmp_path / "o")], capture_output=True, text=True, timeout=120,
+                       cwd=Path(__file__).resolve().parent.parent)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert "pii-in-url" in p.stderr and "--adapter browser" in p.stderr and "không quan sát được" in p.stderr
+    assert not (tmp_path / "o").exists()

@@ -362,7 +362,7 @@ def test_html_content_is_bilingual_and_complete(written, realistic):
                   "KHÔNG PHÙ HỢP", "NON-CONFORMANT", "Không đạt", "Fail", "Cần xem xét", "Needs review",
                   "Bỏ qua", "Skipped", "Không áp dụng", "Not applicable", "TCVN 7322:2009", "ISO/IEC 15415",
                   "PC-Covid Demo", "Pixel 7", "screens/s1-full.png", "screens/s2-broken.png",
-                  "không phải ảnh PNG hoặc JPEG", "Decoders that read it", "Bộ giải mã đọc được", "zbar ✔",
+                  "không phải ảnh PNG hoặc JPEG", "Decoders", "Bộ giải mã", "zbar ✔",
                   "opencv ✘", "Quiet zone (modules)", "Grid cross-check", "Profile thresholds used",
                   "Minimum symbol contrast SC", "Text read on the screen (OCR)", "TXXX VXX BXXX"):
         assert words in html, words
@@ -370,7 +370,7 @@ def test_html_content_is_bilingual_and_complete(written, realistic):
     rows = re.findall(r'<tr class="(c1405|derived)" id="req-([A-Z]+-\d{3})"', html)
     origin = {r["id"]: r["origin"] for r in results["requirements"]}
     assert rows and all((cls == "c1405") == (origin[rid] == "1405") for cls, rid in rows)
-    derived_section = html.split("Derived checks — NOT clauses of Decision 1405")[1].split('id="evidence"')[0]
+    derived_section = html.split("Derived checks — NOT clauses of Decision 1405")[1].split('id="not-passed"')[0]
     assert "SYMBOL-003" in derived_section and "GEN-001" not in derived_section
 
 
@@ -499,3 +499,140 @@ def test_unreadable_package_pictures_are_skipped(realistic, tmp_path):
         b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk + struct.pack(">I", zlib.crc32(chunk)))
     out = write_reports(results, tmp_path / "out", Pkg())
     assert "No picture available" in out["html"].read_text(encoding="utf-8")
+
+
+# -- the filed report ----------------------------------------------------------------------------------------------
+META = {"report_number": "TT-2026/0042", "organisation": "Trung tâm thử nghiệm (hư cấu)",
+        "assessor": "Kiểm định viên A", "reviewer": None}
+
+
+def test_report_metadata_scope_and_signature_block(realistic, tmp_path):
+    results, images = realistic
+    out = write_reports(results, tmp_path, images=images, metadata=META)
+    rj, html = _all_text(out)
+    doc = json.loads(rj)
+    rep = doc["report"]
+    assert schema_errors(doc) == []
+    assert rep["report_number"] == "TT-2026/0042" and rep["organisation"] == META["organisation"]
+    assert rep["assessor"] == "Kiểm định viên A" and rep["reviewer"] is None
+    # 2025-11-27T10:45:00+07:00 stays that instant in Asia/Ho_Chi_Minh, offset written
+    assert rep["issued_at"] == "2025-11-27T10:45:00+07:00" and rep["timezone"] == "Asia/Ho_Chi_Minh"
+    scope = rep["scope"]
+    assert scope["evidence_items"] == 4 and scope["by_kind"] == {"payload": 1, "screenshot": 3}
+    assert "PAYLOAD-004" in scope["requirements_1405"] and "SYMBOL-003" in scope["requirements_derived"]
+    assert "SYMBOL-003" not in scope["requirements_1405"]
+    for words in ("TT-2026/0042", "Trung tâm thử nghiệm (hư cấu)", "Kiểm định viên A", "2025-11-27 10:45:00 (UTC+07:00)",
+                  "Phạm vi đánh giá", "Scope of the assessment", "Người soát xét", "Reviewer", "Chữ ký", "Signature",
+                  "Phê duyệt", "Approved by"):
+        assert words in html, words
+    # the signature block closes the document; the summary (verdict, requirement table) comes first
+    assert html.index('id="signatures"') > html.index('id="appendix-b"') > html.index('id="details"')
+    assert html.index('id="verdict"') < html.index('id="requirements"') < html.index('id="evidence"')
+
+
+def test_report_block_is_not_masked(realistic, tmp_path):
+    """Report metadata is not personal data of a subject: a report number that looks like a date or an ID
+    number is printed as given."""
+    results, images = realistic
+    meta = dict(META, report_number="001093029317-2025-11-27")
+    doc = json.loads(write_reports(results, tmp_path, images={}, metadata=meta)["results"].read_text("utf-8"))
+    assert doc["report"]["report_number"] == "001093029317-2025-11-27"
+
+
+def test_position_is_shown_with_its_unit(realistic, tmp_path):
+    results, images = realistic
+    results = copy.deepcopy(results)
+    f = results["requirements"][1]["findings"][0]
+    f.update(field="HoTen", position=13)
+    html = write_reports(results, tmp_path, images={})["html"].read_text(encoding="utf-8")
+    assert "character 14 of the payload" in html and "ký tự thứ 14 của nội dung mã" in html
+    assert not re.search(r"@\s*\d", html)
+
+
+def test_waiver_fields_are_never_masked(realistic, tmp_path):
+    from conformance.waivers import apply_waivers
+
+    import datetime as dt
+
+    results = copy.deepcopy(realistic[0])
+    waivers = [{"requirement": "GEN-002", "reason": "fixing", "ticket": "VENDOR-812", "expires": "2027-03-31",
+                "approved_by": "Lê Văn Duyệt"},
+               {"requirement": "SYMBOL-003", "reason": "old", "ticket": "VENDOR-700", "expires": "2025-01-31"},
+               {"requirement": "GEN-001", "reason": "fixed", "ticket": "VENDOR-9", "expires": "2027-12-31"}]
+    apply_waivers(results, waivers, dt.date(2025, 11, 27))
+    rj, html = _all_text(write_reports(results, tmp_path, images={}))
+    doc = json.loads(rj)
+    w = doc["waivers"]
+    assert [x["expires"] for x in w["expired"]] == ["2025-01-31"] and w["expired"][0]["ticket"] == "VENDOR-700"
+    assert [x["requirement"] for x in w["unused"]] == ["GEN-001"] and w["unused"][0]["expires"] == "2027-12-31"
+    for ticket, day in (("VENDOR-700", "2025-01-31"), ("VENDOR-9", "2027-12-31")):
+        assert ticket in html and day in html
+    assert "••••-••-••" not in json.dumps(w, ensure_ascii=False)
+    assert "hết hạn" in html and "expired" in html and "không dùng đến" in html and "unused" in html
+    # personal data in the waiver's free text is still masked
+    results2 = copy.deepcopy(realistic[0])
+    apply_waivers(results2, [dict(waivers[0], reason="name 001093029317 fixed")], dt.date(2025, 11, 27))
+    rj2, _ = _all_text(write_reports(results2, tmp_path / "2", images={}))
+    assert "001093029317" not in rj2 and "2027-03-31" in rj2
+
+
+def synthetic_results(n_items: int, failing: set[int] = frozenset()) -> tuple[dict, dict]:
+    """A results document of n_items screenshots naming one picture (a conformant package repeated), with the
+    listed items failing one requirement."""
+    results, images = make_results("conformant")
+    results = copy.deepcopy(results)
+    sym = results["evidence"][0]["symbols"][0]
+    ocr = results["evidence"][0]["screen_text"]
+    results["evidence"] = [{"index": i, "file": "screens/s1-default.png", "sha256": "12" * 32, "kind": "screenshot",
+                            "mode": ("default", "full")[i % 2], "subject": f"s{i // 2}",
+                            "status": "fail" if i in failing else "pass", "symbols": [sym],
+                            "payload": PAYLOAD_S1_MASKED, "screen_text": ocr} for i in range(n_items)]
+    for r in results["requirements"]:
+        r["findings"] = [dict(f, item=i, evidence="screens/s1-default.png", status="pass")
+                         for f in r["findings"][:1] for i in range(min(n_items, 50))]
+        r["status"] = "pass"
+    req = results["requirements"][3]
+    req["status"] = "fail"
+    req["findings"] += [{"status": "fail", "item": i, "evidence": "screens/s1-default.png", "requirement": req["id"],
+                         "message_en": "HoTen holds lower-case letters", "message_vi": "HoTen có chữ thường",
+                         "field": "HoTen", "position": 14} for i in sorted(failing)]
+    return results, {"screens/s1-default.png": images["screens/s1-default.png"]}
+
+
+@pytest.mark.parametrize("n_items,failing,max_bytes", [(60, {3, 7}, 1_500_000), (5000, {10, 4000}, 5_000_000)])
+def test_html_grows_with_findings_not_items(tmp_path, n_items, failing, max_bytes):
+    from conformance.reports.html import SAMPLE_PASS_ITEMS
+
+    results, images = synthetic_results(n_items, set(failing))
+    html = write_reports(results, tmp_path, images=images, formats=("html",))["html"].read_text(encoding="utf-8")
+    assert len(html.encode()) < max_bytes
+    # pictures only for the items with findings and a small sample; every item still has its compact row
+    assert html.count('<img ') <= len(failing) + SAMPLE_PASS_ITEMS
+    for i in failing:
+        assert f'id="ev-{i}"' in html
+    assert all(f'id="item-{i}"' in html for i in (0, n_items // 2, n_items - 1))
+    assert html.index('id="verdict"') < html.index('id="evidence"')
+
+
+def _allure_available() -> bool:
+    from conformance.reports.allure_html import allure_binary
+
+    return allure_binary() is not None
+
+
+@pytest.mark.skipif(not _allure_available(), reason="Node and the npm package allure (scripts/setup.sh)")
+def test_allure_html_is_built_with_allure_3(tmp_path):
+    """`assess --allure-html` builds allure-report/ from allure-results/ with the npm package (no Java)."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    out = tmp_path / "o"
+    p = subprocess.run([sys.executable, "-m", "conformance", "assess", str(repo / "fixtures/candidates/example"),
+                        "--out", str(out), "--check", "payload_ext_gender", "--allure-html", "--quiet"],
+                       cwd=repo, capture_output=True, text=True, timeout=900)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    index = out / "allure-report" / "index.html"
+    assert index.is_file() and any((out / "allure-results").glob("*-result.json"))
+    data = [f.read_text(encoding="utf-8", errors="ignore") for f in (out / "allure-report").rglob("*.json")]
+    assert any("PAYLOAD-009" in t for t in data)

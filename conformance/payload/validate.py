@@ -218,7 +218,7 @@ def _check_so_giay_to(c: _Ctx) -> None:
         if loai == "0":
             c.add("PAYLOAD-002", "SoGiayTo is empty but is required when LoaiDinhDanh is 0 (self-declared).",
                   "SoGiayTo bị để trống nhưng là bắt buộc khi LoaiDinhDanh là 0 (người dùng tự khai).",
-                  f, c.off(f), "CCCD (12 digits), CMND (9 digits) or passport number", v)
+                  f, c.off(f), "[0-9]{12} | [0-9]{9} | [A-Z0-9]{6,9}", v)
         return
     if MASK_CHAR in v:
         mask_problem = _doc_mask_problem(v)
@@ -235,32 +235,32 @@ def _check_so_giay_to(c: _Ctx) -> None:
         if c.mode == "full":
             en = "Full display mode shows the whole document number, but SoGiayTo contains '*'."
             vi = "Chế độ hiển thị đầy đủ phải hiện toàn bộ số giấy tờ, nhưng SoGiayTo có dấu '*'."
-            c.add("DISPLAY-001", en, vi, f, c.off(f, v.index(MASK_CHAR)), "unmasked document number", v)
+            c.add("DISPLAY-001", en, vi, f, c.off(f, v.index(MASK_CHAR)), "[0-9A-Z]+ (không có '*' / no '*')", v)
         elif c.mode == "default" and c.masking == "forbidden":
             en = "The profile forbids masking in the payload, but SoGiayTo contains '*'."
             vi = "Hồ sơ đánh giá không cho phép che trong nội dung mã, nhưng SoGiayTo có dấu '*'."
-            c.add("DISPLAY-001", en, vi, f, c.off(f, v.index(MASK_CHAR)), "unmasked document number", v)
+            c.add("DISPLAY-001", en, vi, f, c.off(f, v.index(MASK_CHAR)), "[0-9A-Z]+ (không có '*' / no '*')", v)
         elif mask_problem is not None:
             c.add("DISPLAY-001", mask_problem[0], mask_problem[1], f, c.off(f, mask_problem[2]),
-                  "'******' followed by the last characters", v)
+                  "******[0-9A-Z]+", v)
         if value_problem is not None:
             c.add("PAYLOAD-002", value_problem[0], value_problem[1], f, c.off(f, value_problem[2]),
-                  "CCCD (12 digits), CMND (9 digits) or passport number", v)
+                  "[0-9]{12} | [0-9]{9} | [A-Z0-9]{6,9}", v)
         return
     prob = _doc_value_problem(v)
     if prob is not None:
         c.add("PAYLOAD-002", prob[0], prob[1], f, c.off(f, prob[2]),
-              "CCCD (12 digits), CMND (9 digits) or passport number", v)
+              "[0-9]{12} | [0-9]{9} | [A-Z0-9]{6,9}", v)
     if c.mode == "default" and c.masking == "required":
         c.add("DISPLAY-001", "Default display mode: the first 6 characters of SoGiayTo must be replaced by '*'.",
               "Chế độ hiển thị mặc định: 6 ký tự đầu của SoGiayTo phải được thay bằng '*'.",
-              f, c.off(f), "'******' followed by the last characters", v)
+              f, c.off(f), "******[0-9A-Z]+", v)
 
 
 def _check_ho_ten(c: _Ctx) -> None:
     v = c.p.ho_ten or ""
     f = "ho_ten"
-    exp = "UPPER CASE A-Z words separated by one space"
+    exp = "[A-Z]+( [A-Z]+)*"  # language-neutral: shown under both the Vietnamese and English text
     if v == "":
         c.add("PAYLOAD-003", "HoTen is empty but is required.", "HoTen bị để trống nhưng là bắt buộc.",
               f, c.off(f), exp, v)
@@ -380,7 +380,7 @@ def _check_loai(c: _Ctx) -> None:
         return
     c.add("PAYLOAD-005", f"LoaiDinhDanh is {v!r}: it must be '0' (self-declared) or '1' (declared by proxy).",
           f"LoaiDinhDanh là {v!r}: phải là '0' (người dùng tự khai) hoặc '1' (người dùng được khai hộ).",
-          "loai_dinh_danh", c.off("loai_dinh_danh"), "0 or 1", v)
+          "loai_dinh_danh", c.off("loai_dinh_danh"), "0 | 1", v)
 
 
 def _qid_problem(v: str, label: str) -> tuple[str, str, int] | None:
@@ -408,7 +408,7 @@ def _check_qid(c: _Ctx) -> None:
     if prob is not None:
         c.add("PAYLOAD-006", prob[0] + " QID is a non-empty QRQG user code without '|', '<', spaces or control "
               "characters.", prob[1] + " QID là mã người dùng QRQG, không rỗng, không chứa '|', '<', khoảng trắng "
-              "hay ký tự điều khiển.", "qid", c.off("qid", prob[2]), "non-empty string without '|' or '<'", v)
+              "hay ký tự điều khiển.", "qid", c.off("qid", prob[2]), "[^|<]+", v)
 
 
 def _check_ext(c: _Ctx) -> None:

@@ -58,6 +58,18 @@ DEFECTS: dict[str, str] = {
     "slow-toggle": "toggle takes 2.5 s",
 }
 
+# Adapters through which each defect switch can be observed. The HTTP adapter drives the assessment interface,
+# whose URLs the suite builds itself, so a page that leaks personal data in its own request URLs is only seen by the
+# browser adapter (its network log). `demo-live` refuses a defect its adapter cannot observe.
+ADAPTERS = ("http", "browser")
+DEFECT_ADAPTERS: dict[str, tuple[str, ...]] = {name: ADAPTERS for name in DEFECTS}
+DEFECT_ADAPTERS["pii-in-url"] = ("browser",)
+
+
+def unobservable(defects: list[str] | tuple[str, ...], adapter: str) -> list[str]:
+    """The defect switches that the given adapter cannot observe."""
+    return [d for d in defects if adapter not in DEFECT_ADAPTERS.get(d, ADAPTERS)]
+
 
 @dataclass
 class RefAppConfig:

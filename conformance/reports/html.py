@@ -1,7 +1,16 @@
-"""report.html: one self-contained, bilingual (Vietnamese / English) page built from results.json.
+"""report.html (and the page report.pdf is printed from): one self-contained, bilingual (Vietnamese / English)
+document built from results.json.
 
 No network: CSS inline, screenshots embedded as base64 data URIs, no scripts, no external fonts.
 Everything is escaped by Jinja2's autoescape.
+
+Order: report metadata and verdict, the requirement table, what is not passed (every open finding, its
+reproducer and waiver), waivers, the statement of scope, then the evidence: one compact row per item (grouped by
+subject) and a detail card (annotated screenshot, key measurements, payload, findings) only for items with
+non-pass findings (at most MAX_DETAIL_ITEMS) plus a small sample of passing ones (SAMPLE_PASS_ITEMS), so the
+page grows with findings, not with items. The appendix holds the derived-measurement detail of the items shown
+(every symbol measurement, the ISO/IEC 15415-style grade, the screen text), the profile and the environment; the
+signature block closes the document.
 """
 from __future__ import annotations
 
@@ -17,13 +26,21 @@ from .annotate import annotate_screenshot, to_pil
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 REPORT_IMAGE_WIDTH = 420
+MAX_DETAIL_ITEMS = 40  # items with non-pass findings shown with picture and measurements
+SAMPLE_PASS_ITEMS = 6  # passing items shown the same way, covering each (kind, mode) first
+MAX_FINDINGS_PER_REQUIREMENT = 30  # open findings listed per requirement in "not passed" (all are in results.json)
+ROWS_PER_PAGE = 250  # compact rows are shown in pages of this many items (manifest order), each folded unless
+GROUP_OPEN_ITEMS = 250  # the package has at most this many items or the page holds an item not passed
+MAX_PRINTED_ROWS = 300  # compact rows in the PDF (the full list is in report.html and results.json)
 
 from conformance.words import (  # noqa: E402  (one table of words for every layer)
     KIND_WORDS, LEVEL_WORDS, MODE_WORDS, STATUS_MEANING, STATUS_WORDS, VERDICT_MEANING, VERDICT_WORDS)
 
-PAYLOAD_FIELDS = ["SoGiayTo", "HoTen", "NgaySinh", "LoaiDinhDanh", "QID", "EXT"]
-EXT_ITEMS = [("QID người khai hộ", "proxy QID"), ("Giới tính", "gender"), ("Mã thẻ BHYT", "BHYT number"),
-             ("Số điện thoại", "phone"), ("Chữ ký điện tử", "signature")]
+from conformance.rules.fields import EXT_ITEMS as _EXT_FIELDS  # noqa: E402
+from conformance.rules.fields import EXT_SEP, FIELD_SEP, SPEC_FIELD_NAMES  # noqa: E402
+
+PAYLOAD_FIELDS = list(SPEC_FIELD_NAMES)
+EXT_ITEMS = [(f.label_vi[:1].upper() + f.label_vi[1:], f.label_en) for f in _EXT_FIELDS]
 
 # measured values of a symbol: key -> (vi, en); shown in this order, then any other key
 SYMBOL_LABELS: dict[str, tuple[str, str]] = {
@@ -213,14 +230,14 @@ def ocr_boxes_of(screen_text: Any) -> list[dict] | None:
 
 
 def payload_fields(payload: str | None) -> list[dict[str, Any]]:
-    if not isinstance(payload, str) or "|" not in payload:
+    if not isinstance(payload, str) or FIELD_SEP not in payload:
         return []
-    parts = payload.split("|")
+    parts = payload.split(FIELD_SEP)
     rows = []
     for i, p in enumerate(parts):
         name = PAYLOAD_FIELDS[i] if i < len(PAYLOAD_FIELDS) else f"#{i + 1}"
         if i == 5:
-            items = p.split("<")
+            items = p.split(EXT_SEP)
             rows.append({"name": name, "value": p,
                          "ext_items": [{"label": EXT_ITEMS[j] if j < len(EXT_ITEMS) else (f"#{j + 1}", f"#{j + 1}"),
                                     "value": it} for j, it in enumerate(items)]})
@@ -237,6 +254,117 @@ def _reason(req: dict) -> dict | None:
     return None
 
 
+# the measurements shown on an evidence card (every other one is in the appendix): key -> short (vi, en) label
+CONDENSED_LABELS: dict[str, tuple[str, str]] = {
+    "ecc": ("Mức sửa lỗi", "ECC level"),
+    "version": ("Phiên bản", "Version"),
+    "mask": ("Mặt nạ", "Mask"),
+    "module_px": ("Mô-đun (px)", "Module (px)"),
+    "size_px": ("Cạnh mã (px)", "Side (px)"),
+    "size_mm": ("Cạnh mã (mm)", "Side (mm)"),
+    "quiet_zone_modules": ("Vùng trống (mô-đun)", "Quiet zone (modules)"),
+    "symbol_contrast": ("Tương phản SC", "Contrast SC"),
+    "wcag_contrast": ("Tương phản WCAG", "WCAG contrast"),
+    "polarity": ("Cực tính", "Polarity"),
+}
+
+
+def condensed_rows(sym: dict) -> list[dict[str, Any]]:
+    """The few measurements an assessor reads first (the derived detail goes to the appendix)."""
+    rows = [{"label": lab, "value": _fmt(sym[k])} for k, lab in CONDENSED_LABELS.items() if k in sym]
+    dec = sym.get("decoders", sym.get("decoded_by"))
+    if dec is not None:
+        rows.append({"label": ("Bộ giải mã", "Decoders"), "value": _decoders_value(dec, sym.get("text"))})
+    grid = sym.get("grid", sym.get("cross_check"))
+    if isinstance(grid, dict) and grid:
+        same = all(grid.get(k) == sym.get(k) for k in ("ecc", "mask", "version")
+                   if grid.get(k) is not None and sym.get(k) is not None)
+        agree = grid.get("agrees", same)
+        rows.append({"label": ("Đọc lưới kiểm tra chéo", "Grid cross-check"),
+                     "value": ("khớp", "agrees") if agree else ("không khớp", "differs")})
+    q = sym.get("quality")
+    if isinstance(q, dict) and q.get("overall_grade"):
+        rows.append({"label": ("Cấp chất lượng kiểu ISO/IEC 15415 (bổ sung)", "ISO/IEC 15415-style grade (derived)"),
+                     "value": f"{q['overall_grade']} ({_plain(q.get('overall'))})" if q.get("overall") is not None
+                     else str(q["overall_grade"])})
+    return rows
+
+
+def detail_rows(sym: dict) -> list[dict[str, Any]]:
+    """The appendix rows of a symbol: every measurement not on its card (the card's are in CONDENSED_LABELS),
+    a nested group (grid cross-check, segments) on one row, the quality grade apart (its own table)."""
+    rows = []
+    shown = set(CONDENSED_LABELS) | {"decoders", "decoded_by", "quality"} | SYMBOL_HIDDEN
+    for k in [k for k in SYMBOL_LABELS if k in sym] + [k for k in sym if k not in SYMBOL_LABELS]:
+        if k in shown:
+            continue
+        shown.add(k)
+        v = sym[k]
+        if isinstance(v, dict):
+            v = "; ".join(f"{sk} {_plain(sv)}" for sk, sv in v.items() if sk not in SYMBOL_HIDDEN) or "—"
+        elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+            v = "; ".join(", ".join(f"{sk} {_plain(sv)}" for sk, sv in x.items()) for x in v)
+        rows.append({"label": SYMBOL_LABELS.get(k), "key": k, "value": _fmt(v)})
+    return rows
+
+
+def _ocr_lines(st: dict | None) -> list[dict[str, Any]]:
+    lines: list[dict[str, Any]] = []
+    if st:
+        for ln in st.get("lines") or []:
+            if isinstance(ln, dict) and ln.get("text"):
+                lines.append({"text": ln["text"], "conf": ln.get("conf")})
+        if not lines and st.get("text"):
+            lines = [{"text": t, "conf": None} for t in str(st["text"]).splitlines() if t.strip()]
+    return lines
+
+
+def _brief(e: dict) -> str:
+    """One line of an item's symbol for the compact rows: 'M · v6 · 15 px · 38.2 mm · 3/3 decoders'."""
+    syms = [s for s in e.get("symbols") or [] if isinstance(s, dict)]
+    if not syms:
+        return "—" if e.get("kind") != "payload" else ""
+    s = syms[0]
+    parts = []
+    if s.get("ecc") or s.get("ec_level"):
+        parts.append(str(s.get("ecc") or s.get("ec_level")))
+    if s.get("version") is not None:
+        parts.append(f"v{s['version']}")
+    if isinstance(s.get("module_px"), (int, float)):
+        parts.append(f"{_plain(s['module_px'])} px")
+    if isinstance(s.get("size_mm"), (int, float)):
+        parts.append(f"{_plain(s['size_mm'])} mm")
+    dec = s.get("decoders")
+    if isinstance(dec, dict) and dec:
+        ok = sum(1 for v in dec.values() if v not in (None, False, ""))
+        parts.append(f"{ok}/{len(dec)}")
+    if len(syms) > 1:
+        parts.append(f"×{len(syms)}")
+    return " · ".join(parts)
+
+
+def _pick_details(evidence: list[dict], by_ev: dict[int, list[dict]]) -> list[int]:
+    """Indexes of the items shown as cards: those with non-pass findings or an error (first MAX_DETAIL_ITEMS),
+    then a sample of passing items covering each (kind, mode) first, in manifest order."""
+    open_items = [e["index"] for e in evidence if e.get("status") in ("fail", "warn", "review", "error")
+                  or any(it["f"].get("status") not in ("pass", "not_applicable", "skip") for it in by_ev.get(e["index"], []))]
+    chosen = open_items[:MAX_DETAIL_ITEMS]
+    passing = [e for e in evidence if e["index"] not in set(open_items)]
+    sample: list[int] = []
+    seen: set[tuple[Any, Any]] = set()
+    for e in passing:
+        key = (e.get("kind"), e.get("mode"))
+        if key not in seen and len(sample) < SAMPLE_PASS_ITEMS:
+            seen.add(key)
+            sample.append(e["index"])
+    for e in passing:
+        if len(sample) >= SAMPLE_PASS_ITEMS:
+            break
+        if e["index"] not in sample:
+            sample.append(e["index"])
+    return sorted(set(chosen) | set(sample))
+
+
 def build_view(results: dict, images: dict[str, Any], *, redact: bool) -> dict[str, Any]:
     reqs = [r for r in results.get("requirements") or [] if isinstance(r, dict)]
     req_rows = [{"req": r, "reason": _reason(r)} for r in reqs]
@@ -248,45 +376,65 @@ def build_view(results: dict, images: dict[str, Any], *, redact: bool) -> dict[s
     by_ev: dict[int, list[dict]] = {}
     others: list[dict] = []
     first_of_file: dict[Any, int] = {}
-    for e in results.get("evidence") or []:
-        if isinstance(e, dict) and isinstance(e.get("index"), int):
-            first_of_file.setdefault(e.get("file"), e["index"])
+    evidence = [e if isinstance(e.get("index"), int) else {**e, "index": i}  # format 1.0 documents had no index
+                for i, e in enumerate(results.get("evidence") or []) if isinstance(e, dict)]
+    for e in evidence:
+        first_of_file.setdefault(e.get("file"), e["index"])
     for r in reqs:
+        if r.get("status") == "not_run":
+            continue
         for f in r.get("findings") or []:
+            if not isinstance(f, dict):
+                continue
             item = {"req": r, "f": f}
             idx = f.get("item") if isinstance(f.get("item"), int) else first_of_file.get(f.get("evidence"))
             if idx is not None:
                 by_ev.setdefault(idx, []).append(item)
             else:
                 others.append(item)
-    evidence = []
-    for e in results.get("evidence") or []:
-        if not isinstance(e, dict):
+    open_reqs = []
+    for r in reqs:
+        if r.get("status") in ("pass", "not_applicable", "not_run"):
+            continue
+        fs = [f for f in r.get("findings") or [] if isinstance(f, dict) and f.get("status") == r.get("status")]
+        open_reqs.append({"req": r, "findings": fs[:MAX_FINDINGS_PER_REQUIREMENT],
+                          "more": max(0, len(fs) - MAX_FINDINGS_PER_REQUIREMENT)})
+    detail_idx = set(_pick_details(evidence, by_ev))
+    details, rows = [], []
+    for e in evidence:
+        idx = e["index"]
+        fs = by_ev.get(idx, [])
+        open_fs = [it for it in fs if it["f"].get("status") not in ("pass", "not_applicable")]
+        row = {"e": e, "brief": _brief(e), "open": open_fs, "detail": idx in detail_idx}
+        rows.append(row)
+        if idx not in detail_idx:
             continue
         syms = [s for s in e.get("symbols") or [] if isinstance(s, dict)]
         img_uri, img_error = None, None
         img = images.get(e.get("file")) if images else None
         if img is not None:
             try:
-                img_uri = _image_uri(img, syms, redact, ocr_boxes_of(e.get("screen_text")),
-                                     read_regions(by_ev.get(e.get("index"), [])))
+                img_uri = _image_uri(img, syms, redact, ocr_boxes_of(e.get("screen_text")), read_regions(fs))
             except Exception as exc:  # a broken picture must not lose the whole report
                 img_error = f"{type(exc).__name__}: {exc}"
         st = e.get("screen_text") if isinstance(e.get("screen_text"), dict) else None
-        ocr_lines = []
-        if st:
-            for ln in st.get("lines") or []:
-                if isinstance(ln, dict) and ln.get("text"):
-                    ocr_lines.append({"text": ln["text"], "conf": ln.get("conf")})
-            if not ocr_lines and st.get("text"):
-                ocr_lines = [{"text": t, "conf": None} for t in str(st["text"]).splitlines() if t.strip()]
-        evidence.append({
-            "e": e, "symbols": [{"s": s, "rows": symbol_rows(s)} for s in syms], "image": img_uri,
-            "image_error": img_error, "payload_fields": payload_fields(e.get("payload")),
-            "ocr_lines": ocr_lines, "ocr_error": (st or {}).get("error"), "ocr_error_vi": (st or {}).get("error_vi"),
-            "findings": by_ev.get(e.get("index"), []),
+        shows_text = any(str(it["req"].get("id", "")).startswith("DISPLAY") for it in open_fs)
+        details.append({
+            "e": e, "symbols": [{"s": s, "rows": condensed_rows(s), "all_rows": detail_rows(s)} for s in syms],
+            "image": img_uri, "image_error": img_error, "payload_fields": payload_fields(e.get("payload")),
+            "ocr_lines": _ocr_lines(st), "ocr_in_card": shows_text, "ocr_error": (st or {}).get("error"),
+            "ocr_error_vi": (st or {}).get("error_vi"), "open": open_fs,
+            "passed": sorted({it["req"].get("id") for it in fs if it["f"].get("status") == "pass"}),
+            "na": sorted({it["req"].get("id") for it in fs if it["f"].get("status") in ("not_applicable", "skip")}),
             "ocr_boxes_known": ocr_boxes_of(e.get("screen_text")) is not None,
         })
+    group_list = []
+    for start in range(0, len(rows), ROWS_PER_PAGE):
+        page = rows[start:start + ROWS_PER_PAGE]
+        group_list.append({"first": page[0]["e"]["index"], "last": page[-1]["e"]["index"], "rows": page,
+                           "counts": _status_counts(page),
+                           "open": len(rows) <= GROUP_OPEN_ITEMS or any(
+                               x["e"].get("status") not in ("pass", "not_applicable") for x in page)})
     settings = (results.get("profile") or {}).get("settings") or {}
     prof_rows = []
     for k, v in _flatten(settings) if isinstance(settings, dict) else []:
@@ -294,12 +442,32 @@ def build_view(results: dict, images: dict[str, Any], *, redact: bool) -> dict[s
             v = ", ".join(d.get("name", "?") if isinstance(d, dict) else str(d) for d in v)
         if k.startswith(("symbol.", "payload.", "display.")):
             prof_rows.append({"key": k, "label": PROFILE_LABELS.get(k), "value": _fmt(v)})
+    w = results.get("waivers") if isinstance(results.get("waivers"), dict) else None
+    waiver_rows = []
+    if w:
+        for kind in ("expired", "unused", "applied"):
+            for x in w.get(kind) or []:
+                if isinstance(x, dict):
+                    waiver_rows.append({"kind": kind, "w": x})
     return {
-        "r": results, "req_1405": [x for x in req_rows if x["req"].get("origin") == "1405"],
+        "r": results, "meta": results.get("report") or {}, "req_1405": [x for x in req_rows
+                                                                      if x["req"].get("origin") == "1405"],
         "req_derived": [x for x in req_rows if x["req"].get("origin") != "1405"],
-        "counts": counts, "evidence": evidence, "other_findings": others, "profile_rows": prof_rows,
-        "redacted": redact,
+        "counts": counts, "details": details, "groups": group_list, "n_items": len(rows),
+        "other_findings": [it for it in others if it["f"].get("status") not in ("pass",)] or others,
+        "profile_rows": prof_rows, "open_reqs": open_reqs, "waiver_rows": waiver_rows, "redacted": redact,
+        "n_open_items": sum(1 for x in rows if x["open"] or x["e"].get("status") in ("fail", "warn", "review",
+                                                                                      "error")),
+        "n_detail": len(details),
     }
+
+
+def _status_counts(rows: list[dict]) -> list[tuple[str, int]]:
+    c: dict[str, int] = {}
+    for x in rows:
+        st = str(x["e"].get("status"))
+        c[st] = c.get(st, 0) + 1
+    return [(s, c[s]) for s in list(STATUS_WORDS) + sorted(set(c) - set(STATUS_WORDS)) if c.get(s)]
 
 
 def _env() -> Environment:
@@ -309,13 +477,29 @@ def _env() -> Environment:
                        VERDICT_MEANING=VERDICT_MEANING, LEVEL_WORDS=LEVEL_WORDS, MODE_WORDS=MODE_WORDS,
                        KIND_WORDS=KIND_WORDS)
     env.filters["fmt"] = _fmt
+    env.filters["plain"] = _plain
+    env.filters["local_time"] = _local_time
     return env
 
 
-def render_html(results: dict, images: dict[str, Any] | None = None, *, redact: bool = True) -> str:
-    """The report page as a string. `results` must already be masked when `redact` is True."""
-    view = build_view(results, images or {}, redact=redact)
-    return _env().get_template("report.html.j2").render(**view)
+def _local_time(stamp: Any) -> str:
+    """'2026-12-01T16:34:28+00:00' -> '2026-12-01 23:34:28 (UTC+07:00)' in Asia/Ho_Chi_Minh."""
+    from .filing import local_time
+
+    try:
+        t = local_time(stamp)
+    except (TypeError, ValueError):
+        return str(stamp)
+    return f"{t[:10]} {t[11:19]} (UTC{t[19:]})"
+
+
+def render_html(results: dict, images: dict[str, Any] | None = None, *, redact: bool = True, for_print: bool = False,
+                view: dict[str, Any] | None = None) -> str:
+    """The report page as a string. `results` must already be masked when `redact` is True. `for_print`: the page
+    report.pdf is printed from (every group open, at most MAX_PRINTED_ROWS compact rows). `view`: a build_view()
+    of the same document, to render both pages from one pass over the pictures."""
+    view = view if view is not None else build_view(results, images or {}, redact=redact)
+    return _env().get_template("report.html.j2").render(**view, for_print=for_print, max_printed_rows=MAX_PRINTED_ROWS)
 
 
 def load_images(results: dict, root: Path, max_pixels: int = 40_000_000) -> dict[str, Any]:
