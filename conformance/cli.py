@@ -2,6 +2,7 @@
 
     vnqr-conformance assess [PATH] --out DIR [--profile FILE] [--show-pii] [--today YYYY-MM-DD] [--check NAME]...
                             [--item N]... [--waivers FILE] [--workers N] [--quiet]
+    vnqr-conformance campaign CAMPAIGN --out DIR [--workers N] [--scheduler ADDRESS]   (conformance/campaign/)
     vnqr-conformance checks | requirements | live | demo-live | --version
 
 Exit codes (a contract for CI tooling): 0 conformant, 1 non-conformant, 3 incomplete, 2 the input cannot be used
@@ -306,6 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
     from conformance import live_cli
 
     live_cli.register(sub)
+    from conformance.campaign import cli as campaign_cli
+
+    campaign_cli.register(sub)
     return p
 
 
