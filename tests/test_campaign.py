@@ -342,3 +342,34 @@ def test_slugs_are_ascii_and_unique(tmp_path):
     payload_package(tmp_path / "b", "app-p", {"s1": both(RECORDS[0])})
     c = load_campaign(write_campaign(tmp_path / "c.yaml", [{"package": "a"}, {"package": "b"}]))
     assert [s.slug for s in c.candidates] == ["app-p", "app-p-2"]
+
+
+@pytest.mark.browser
+def test_dashboard_fits_phone_and_desktop_widths_and_prints(three, tmp_path):
+    """In real headless Chromium: no request leaves the page, the page never scrolls sideways (wide matrices scroll
+    inside their own box), and it prints."""
+    from playwright.sync_api import sync_playwright
+
+    out = tmp_path / "out"
+    run(str(three), "--out", str(out))
+    url = (out / "dashboard.html").as_uri()
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        try:
+            for width, height, dpr in ((1366, 900, 1), (390, 844, 2)):
+                ctx = b.new_context(viewport={"width": width, "height": height}, device_scale_factor=dpr)
+                page = ctx.new_page()
+                requests: list[str] = []
+                page.on("request", lambda r: requests.append(r.url))
+                page.goto(url)
+                assert [u for u in requests if not u.startswith("file:")] == []
+                assert page.evaluate("document.documentElement.scrollWidth") <= width
+                cells = page.locator("table.people td.cell .badge").all_inner_texts()
+                assert any("Không đạt" in c and "Fail" in c for c in cells)
+                ctx.close()
+            page = b.new_page()
+            page.goto(url)
+            pdf = page.pdf(format="A4", landscape=True, print_background=True)
+            assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 2
+        finally:
+            b.close()
