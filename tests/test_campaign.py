@@ -373,3 +373,21 @@ def test_dashboard_fits_phone_and_desktop_widths_and_prints(three, tmp_path):
             assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 2
         finally:
             b.close()
+
+
+def test_run_plan_on_a_given_executor_equals_the_in_process_run(tmp_path):
+    """The engine's executor parameter (what a campaign passes: a shared pool or a Dask client's executor)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conformance.engine import Plan, run_plan
+
+    r1, r2 = RECORDS
+    pkg = payload_package(tmp_path / "p", "App P", {"s1": both(r1, True), "s2": both(r2)})
+    plan = Plan.make(pkg, today=TODAY)
+    here = run_plan(plan, workers=1).to_dict()
+    with ThreadPoolExecutor(2) as ex:
+        there = run_plan(plan, workers=1, executor=ex).to_dict()
+    for d in (here, there):
+        for k in ("generated_at", "duration_s"):
+            d.pop(k)
+    assert here == there
