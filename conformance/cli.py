@@ -5,6 +5,7 @@
                             [--report-number N] [--assessor NAME] [--organisation NAME] [--reviewer NAME]
     vnqr-conformance bundle PKG --out FILE.zip [assess options] [--sign-key KEY.pem]
     vnqr-conformance verify FILE.zip [--pubkey KEY.pub.pem]
+    vnqr-conformance campaign CAMPAIGN --out DIR [--workers N] [--scheduler ADDRESS]   (conformance/campaign/)
     vnqr-conformance checks | requirements | live | demo-live | --version
 
 Exit codes (a contract for CI tooling): 0 conformant, 1 non-conformant, 3 incomplete, 2 the input cannot be used
@@ -359,6 +360,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     bundle.register(sub)
     live_cli.register(sub)
+    from conformance.campaign import cli as campaign_cli
+
+    campaign_cli.register(sub)
     return p
 
 

@@ -46,10 +46,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--today", metavar="YYYY-MM-DD", help="validation date (injectable clock; default: today)")
     g.addoption("--check", action="append", metavar="NAME", help="run only these checks (repeatable)")
     g.addoption("--waivers", metavar="FILE", help="known issues (specs/waivers.schema.json): marked, never hidden")
+    g.addoption("--campaign", metavar="FILE", help="a campaign file (specs/campaign.schema.json): every candidate's "
+                "cases plus the cross-candidate ones (GEN-003); --out is then the campaign folder")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): requirement IDs a conformance check verifies")
+    if config.getoption("--campaign", None):
+        from conformance.campaign.frontend import CampaignHooks
+
+        config.pluginmanager.register(CampaignHooks(config), "conformance-campaign")
 
 
 class FrontEnd:
@@ -97,12 +103,20 @@ class FrontEnd:
 def state(config: pytest.Config) -> FrontEnd:
     fe = config.stash.get(STATE, None)
     if fe is None:
+        from conformance.campaign.load import CampaignError
         from conformance.capture.package import PackageError
         from conformance.engine.plan import UsageError
         from conformance.specs import SpecError
 
         try:
-            fe = FrontEnd(config)
+            if config.getoption("--campaign"):
+                from conformance.campaign.frontend import CampaignFrontEnd
+
+                fe = CampaignFrontEnd(config)  # type: ignore[assignment]
+            else:
+                fe = FrontEnd(config)
+        except CampaignError as exc:
+            raise pytest.UsageError(f"{exc.file}: {exc.json_path}: {exc.message_en}") from None
         except PackageError as exc:
             raise pytest.UsageError(f"{exc.file}: {exc.json_path}: {exc.message_en}") from None
         except (SpecError, UsageError) as exc:
@@ -166,6 +180,9 @@ def _annotated(fe: FrontEnd, index: int) -> bytes | None:
 
 def judge(fe: FrontEnd, case: Case, item: pytest.Item) -> None:
     """Run one case and turn its findings into a pytest outcome."""
+    if not isinstance(fe, FrontEnd):  # a campaign (conformance/campaign/frontend.py)
+        fe.judge(case, item)
+        return
     findings = fe.session.judge(case)
     payload: dict[str, Any] = {"case": case.id, "findings": [f.to_dict() for f in findings]}
     if case.target.startswith("item"):
@@ -175,6 +192,11 @@ def judge(fe: FrontEnd, case: Case, item: pytest.Item) -> None:
             payload["entry"] = json.loads(json.dumps(fe.session.entry(index), default=_json_default))
     item.stash[RESULT] = payload
     _allure_decorate(fe, case, findings)
+    outcome(fe, findings, item)
+
+
+def outcome(fe: Any, findings: list[Finding], item: pytest.Item) -> None:
+    """The pytest outcome of a case's findings (messages masked by fe.mask)."""
     by: dict[str, list[Finding]] = {}
     for f in findings:
         by.setdefault(f.status, []).append(f)
@@ -230,6 +252,9 @@ class _Gatherer:
         if not data:
             return
         fe = state(self.config)
+        if not isinstance(fe, FrontEnd):
+            fe.gather(data)
+            return
         fe.findings[data["case"]] = data["findings"]
         if "entry" in data:
             fe.entries[data["entry"]["index"]] = data["entry"]
@@ -248,6 +273,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     fe = config.stash.get(STATE, None)
     if fe is None or not fe.findings:
         return
+    if not isinstance(fe, FrontEnd):
+        results = fe.finish()
+        tr = config.pluginmanager.get_plugin("terminalreporter")
+        if tr is not None:
+            tr.write_line(f"campaign verdict: {results['verdict']}  (dashboard: {fe.out_dir() / 'dashboard.html'})")
+        return
     results = finish(fe)
     tr = config.pluginmanager.get_plugin("terminalreporter")
     if tr is not None:
@@ -256,32 +287,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def finish(fe: FrontEnd) -> dict[str, Any]:
     """Build the Assessment from the findings gathered in this session and write results.json and report.html."""
-    from conformance.engine.assessment import Assessment, evidence_entry
-    from conformance.engine.run import _bare_view
     from conformance.outdir import staged_output
     from conformance.reports import write_reports
 
-    findings = [Finding(**f) for fs in fe.findings.values() for f in fs]
-    ran = set(fe.findings)
-    all_ids = {c.id for c in fe.cases}
-    partial_cases = ran != all_ids
-    entries = []
-    for it in fe.plan.package.evidence:
-        e = fe.entries.get(it.index)
-        if e is None:
-            e = evidence_entry([_bare_view(fe.plan.task(it))], it.sha256, it.mode)
-            e.pop("status", None)
-            if it.error_en:
-                e["status"] = "error"
-        entries.append(e)
-    run_reqs = frozenset(r for c in fe.cases if c.id in ran for r in c.spec.requirements)
-    assessment = Assessment(package=fe.plan.package, profile=fe.plan.profile, findings=findings, entries=entries,
-                            started=fe.started, finished=dt.datetime.now(dt.UTC), today=fe.plan.today,
-                            selected_checks=fe.plan.selected_checks or (sorted({c.spec.name for c in fe.cases
-                                                                                if c.id in ran}) if partial_cases
-                                                                        else None),
-                            run_requirements=run_reqs if (partial_cases or fe.plan.selected_checks) else None)
-    results = assessment.to_dict()
+    results = gathered_results(fe.plan, fe.cases, fe.findings, fe.entries, fe.started)
     from conformance.reports.filing import complete_results
 
     complete_results(results, package=fe.plan.package, profile=fe.plan.profile)  # package manifest, profile SHA-256
@@ -293,3 +302,32 @@ def finish(fe: FrontEnd) -> dict[str, Any]:
     with staged_output(fe.out_dir(), fe.plan.package.root) as folder:
         write_reports(results, folder, package_root=fe.plan.package.root, show_pii=fe.show_pii)
     return results
+
+
+def gathered_results(plan: Plan, cases: list[Case], found: dict[str, list[dict[str, Any]]],
+                     sent_entries: dict[int, dict[str, Any]], started: dt.datetime) -> dict[str, Any]:
+    """The results document of one package from the findings (by case id) and evidence entries (by item index)
+    gathered in a session; a session that did not run every case is labelled partial."""
+    from conformance.engine.assessment import Assessment, evidence_entry
+    from conformance.engine.run import _bare_view
+
+    findings = [Finding(**f) for c in cases if c.id in found for f in found[c.id]]
+    ran = {c.id for c in cases if c.id in found}
+    partial_cases = ran != {c.id for c in cases}
+    entries = []
+    for it in plan.package.evidence:
+        e = sent_entries.get(it.index)
+        if e is None:
+            e = evidence_entry([_bare_view(plan.task(it))], it.sha256, it.mode)
+            e.pop("status", None)
+            if it.error_en:
+                e["status"] = "error"
+        entries.append(e)
+    run_reqs = frozenset(r for c in cases if c.id in ran for r in c.spec.requirements)
+    assessment = Assessment(package=plan.package, profile=plan.profile, findings=findings, entries=entries,
+                            started=started, finished=dt.datetime.now(dt.UTC), today=plan.today,
+                            selected_checks=plan.selected_checks or (sorted({c.spec.name for c in cases
+                                                                             if c.id in ran}) if partial_cases
+                                                                     else None),
+                            run_requirements=run_reqs if (partial_cases or plan.selected_checks) else None)
+    return assessment.to_dict()

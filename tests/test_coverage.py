@@ -9,11 +9,22 @@ from conformance.checks.registry import all_checks
 from conformance.specs import load_catalogue
 
 CANDIDATES = Path(__file__).resolve().parent.parent / "fixtures" / "candidates"
+CAMPAIGNS = Path(__file__).resolve().parent.parent / "fixtures" / "campaigns"
 LIVE_ONLY = {"DISPLAY-004", "PRIV-001"}  # proven by the live-capture self-tests (tests/test_live*.py)
 
 
 def expectations() -> dict[str, dict]:
     return {p.parent.name: json.loads(p.read_text(encoding="utf-8")) for p in CANDIDATES.glob("*/expected.json")}
+
+
+def campaign_expectations() -> dict[str, dict]:
+    """Cross-candidate requirements (GEN-003) are proven by the fixture campaigns (tests/test_campaign_fixture.py):
+    {campaign file: {"statuses": {ID: status}}}."""
+    out = {}
+    for p in CAMPAIGNS.glob("*/expected.json"):
+        for file, exp in json.loads(p.read_text(encoding="utf-8"))["campaigns"].items():
+            out[f"{p.parent.name}/{file}"] = {"statuses": exp["requirements"]}
+    return out
 
 
 def test_every_check_names_known_requirements():
@@ -43,7 +54,7 @@ def test_check_modules_follow_the_id_prefix():
 
 
 def test_every_requirement_is_proven_by_passing_and_failing_fixtures():
-    exp = expectations()
+    exp = {**expectations(), **campaign_expectations()}
     cat = load_catalogue()
     unproven = []
     for rid in cat:

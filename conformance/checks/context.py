@@ -3,7 +3,8 @@
 A check gets one of
 - EvidenceView: one evidence item (or one part of it, e.g. a recording's frame) with everything computed for it;
 - SubjectView: one subject and the views of all its items;
-- PackageView: the whole package (live-capture checks).
+- PackageView: the whole package (live-capture checks);
+- CampaignView: one person of a campaign and every candidate's views of that person (cross-candidate checks).
 Nothing here computes: the engine fills the fields a check declared in `needs`; the others are None / empty.
 """
 from __future__ import annotations
@@ -104,3 +105,28 @@ class PackageView:
     @property
     def key(self) -> str:
         return "package"
+
+
+@dataclass(frozen=True)
+class CampaignView:
+    """One person of a campaign (several candidate apps assessed for the same test accounts): the campaign's record
+    of the person (the truth) and, for every candidate, the views of its evidence items showing that person."""
+
+    subject_id: str
+    record: Mapping[str, Any]  # the campaign's record (campaign.yaml subjects[]), not a package's
+    candidates: tuple[str, ...]  # every candidate's name, in campaign order (also those not showing the person)
+    views: Mapping[str, tuple[EvidenceView, ...]]  # candidate name -> its views of this person, manifest order
+    thresholds: Thresholds
+
+    @property
+    def key(self) -> str:
+        return f"campaign:{self.subject_id}"
+
+    def payloads(self, candidate: str, mode: str) -> tuple[str, ...]:
+        """The distinct payloads a candidate showed this person in one mode (decoded, usable items only), in the
+        order first seen."""
+        out: dict[str, None] = {}
+        for v in self.views.get(candidate, ()):
+            if v.mode == mode and v.error is None and v.payload_text is not None:
+                out.setdefault(v.payload_text, None)
+        return tuple(out)

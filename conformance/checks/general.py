@@ -1,15 +1,20 @@
 """GEN-*: one unified code per person, carrying the registered record (specs/SOURCES.md, general clauses)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from conformance.checks._common import no_payload
-from conformance.checks.context import EvidenceView, SubjectView
+from conformance.checks.context import CampaignView, EvidenceView, PackageView, SubjectView
 from conformance.checks.registry import check
 from conformance.model import Observation, from_violation, met, no_evidence, not_applicable, not_met, unusable
-from conformance.payload import compare_to_record, parse_payload
-from conformance.rules.fields import FIELD_NAMES, field_requirement
+from conformance.payload import build_payload, compare_to_record, parse_payload
+from conformance.rules.fields import EXT_ITEM_NAMES, FIELD_NAMES, FIELDS, ext_label, field_requirement
+from conformance.rules.masking import MASK_CHAR
 
 # The masking rule judges the form of the two masked fields as well as their PAYLOAD-* rule.
 _MASKED_FIELD_RULES = {"so_giay_to": "DISPLAY-001", "ngay_sinh": "DISPLAY-002"}
+_MASKABLE = frozenset(_MASKED_FIELD_RULES)  # the fields the masking rule hides in the default mode
 _RECORD_KEYS = FIELD_NAMES[:5] + tuple(f"ext.{k}" for k in ("proxy_qid", "gender", "bhyt", "phone", "signature"))
 
 
@@ -110,4 +115,199 @@ def recording_one_code_per_mode(sub: SubjectView) -> list[Observation]:
                            f"người dùng {sub.subject_id}: video có một nội dung mã cho mỗi chế độ đọc được "
                            f"({counts['default']} ở chế độ mặc định, {counts['full']} ở chế độ đầy đủ)",
                            evidence=v.file, measured=counts))
+
+
+# ---------------------------------------------------------------------------------------------- campaigns
+# GEN-003 compares several candidate apps assessed for the same test accounts (conformance/campaign/). Its record of
+# a person is the campaign's; a package that declares another record for the same person is reported on GEN-002.
+
+_FIELD_LABEL = {f.key: (f.spec, f.spec) for f in FIELDS}
+
+
+def _record_differences(declared: Mapping[str, Any], used: Mapping[str, Any]) -> list[str]:
+    """Record keys (`qid`, `ext.bhyt`, ...) whose declared value differs from the one used."""
+    keys = sorted(({k for k in declared if k not in ("id", "ext")} | {k for k in used if k not in ("id", "ext")}),
+                  key=lambda k: (FIELD_NAMES.index(k) if k in FIELD_NAMES else len(FIELD_NAMES), k))
+    out = [k for k in keys if declared.get(k) != used.get(k)]
+    d_raw, u_raw = declared.get("ext"), used.get("ext")
+    d_ext: Mapping[str, Any] = d_raw if isinstance(d_raw, Mapping) else {}
+    u_ext: Mapping[str, Any] = u_raw if isinstance(u_raw, Mapping) else {}
+    ext_keys = sorted(set(d_ext) | set(u_ext),
+                      key=lambda k: (EXT_ITEM_NAMES.index(k) if k in EXT_ITEM_NAMES else len(EXT_ITEM_NAMES), k))
+    out += [f"ext.{k}" for k in ext_keys if d_ext.get(k) != u_ext.get(k)]
+    return out
+
+
+@check("GEN-002", scope="package")
+def declared_records_match(pkg: PackageView) -> list[Observation]:
+    """The records candidate.json declares are those the assessment compares with (in a campaign: the campaign's)."""
+    declared = {s.get("id"): s for s in pkg.manifest.get("subjects") or [] if isinstance(s, Mapping)}
+    out = []
+    for sid, used in pkg.subjects.items():
+        mine = declared.get(sid)
+        if mine is None or mine is used:
+            continue
+        for key in _record_differences(mine, used):
+            out.append(not_met(
+                "GEN-002",
+                f"candidate.json declares subject {sid} with another {key} than the campaign's record (the test "
+                "account as registered on the national platform); the campaign's record is the one compared",
+                f"candidate.json khai người dùng {sid} với {key} khác với dữ liệu của đợt đánh giá (tài khoản thử "
+                "nghiệm như đã đăng ký trên nền tảng quốc gia); dữ liệu của đợt đánh giá được dùng để so sánh",
+                remark="declared-record-differs", field=key, measured={"subject": sid}))
+    return out
+
+
+@check("GEN-003", scope="package")
+def same_code_needs_a_campaign(pkg: PackageView) -> Observation:
+    """GEN-003 compares several apps: not applicable to one package (see conformance/campaign/)."""
+    return not_applicable(
+        "GEN-003", "GEN-003 compares the codes several apps show the same people: it is judged in a campaign "
+        "(vnqr-conformance campaign), not on a single package",
+        "GEN-003 so sánh mã QR mà nhiều ứng dụng hiển thị cho cùng những người dùng: yêu cầu này được đánh giá trong "
+        "một đợt đánh giá (vnqr-conformance campaign), không đánh giá trên một gói bằng chứng đơn lẻ")
+
+
+def _masked_equal(a: str, b: str) -> bool:
+    """Equal but for masked positions: the same length, and every position where neither shows the mask character
+    holds the same character (the masking rule's mask character, conformance/rules/masking.py)."""
+    return a == b or (len(a) == len(b) and all(x == y or MASK_CHAR in (x, y) for x, y in zip(a, b)))
+
+
+def _payload_fields(text: str) -> dict[str, str] | None:
+    """Field key -> value of a six-field payload (EXT items by position, an absent item being empty); None when the
+    payload does not have six fields."""
+    p = parse_payload(text)
+    if p.field_count != 6:
+        return None
+    out = {k: str(getattr(p, k)) for k in FIELD_NAMES[:5]}
+    for i, item in enumerate(p.ext_items, start=1):
+        out[_ext_key(i)] = item
+    return out
+
+
+def _ext_key(position: int) -> str:
+    return f"ext.{EXT_ITEM_NAMES[position - 1]}" if position <= len(EXT_ITEM_NAMES) else f"ext.{position}"
+
+
+def _field_label(key: str) -> tuple[str, str]:
+    if key == "payload":
+        return "the payload", "nội dung mã"
+    if key.startswith("ext."):
+        tail = key[4:]
+        pos = EXT_ITEM_NAMES.index(tail) + 1 if tail in EXT_ITEM_NAMES else int(tail)
+        return ext_label(pos)
+    return _FIELD_LABEL[key]
+
+
+def _names(cands: list[str]) -> str:
+    return ", ".join(f"'{c}'" for c in cands)
+
+
+@check("GEN-003", scope="campaign", needs=("payload",))
+def same_code_in_every_app(person: CampaignView) -> list[Observation]:
+    """Every app shows a person the same payload per mode (masked positions excepted), with the record's QID."""
+    sid, rec = person.subject_id, person.record
+    who_en = f"person {sid} ({rec.get('ho_ten', '')})"
+    who_vi = f"người dùng {sid} ({rec.get('ho_ten', '')})"
+    masks_allowed = person.thresholds.masking_in_default_mode != "forbidden"
+    truth = _payload_fields(build_payload(dict(rec))) or {}
+    shown = {c: {m: person.payloads(c, m) for m in ("default", "full")} for c in person.candidates}
+    shown_by = [c for c in person.candidates if any(shown[c].values())]
+    out: list[Observation] = []
+    compared: dict[str, list[str]] = {}
+    for mode in ("default", "full"):
+        entries = [(c, t) for c in person.candidates for t in shown[c][mode]]
+        cands = list(dict.fromkeys(c for c, _ in entries))
+        if len(cands) < 2:
+            continue
+        compared[mode] = cands
+        out.extend(_compare_mode(person, mode, entries, truth, masks_allowed and mode == "default", who_en, who_vi))
+    if out:
+        return out
+    if not compared:
+        if len(shown_by) <= 1:
+            en = f"shown by only one app ({_names(shown_by)})" if shown_by else "shown decoded by no app"
+            vi = f"chỉ một ứng dụng hiển thị ({_names(shown_by)})" if shown_by else "không ứng dụng nào hiển thị mã " \
+                "giải mã được"
+        else:
+            en = "no display mode in which two apps show the person (" + "; ".join(
+                f"'{c}': {', '.join(m for m in ('default', 'full') if shown[c][m])}" for c in shown_by) + ")"
+            vi = "không có chế độ hiển thị nào mà hai ứng dụng cùng hiển thị người này (" + "; ".join(
+                f"'{c}': {', '.join(MODE_VI[m] for m in ('default', 'full') if shown[c][m])}" for c in shown_by) + ")"
+        return [no_evidence("GEN-003", f"{who_en}: {en}; nothing to compare", f"{who_vi}: {vi}; không có gì để so sánh",
+                            measured={"subject": sid, "shown_by": shown_by})]
+    everyone = [c for c in person.candidates if any(c in v for v in compared.values())]
+    per_mode_en = "; ".join(f"{m} mode: {_names(v)}" for m, v in compared.items())
+    per_mode_vi = "; ".join(f"chế độ {MODE_VI[m]}: {_names(v)}" for m, v in compared.items())
+    return [met("GEN-003", f"{who_en}: the apps show the same code with the campaign record's QID ({per_mode_en})",
+                f"{who_vi}: các ứng dụng hiển thị cùng một mã với QID trong dữ liệu của đợt đánh giá ({per_mode_vi})",
+                measured={"subject": sid, "compared": everyone, "modes": compared, "shown_by": shown_by})]
+
+
+def _compare_mode(person: CampaignView, mode: str, entries: list[tuple[str, str]], truth: Mapping[str, str],
+                  masked_ok: bool, who_en: str, who_vi: str) -> list[Observation]:
+    """The GEN-003 differences of one person in one mode: one observation per differing field."""
+    sid = person.subject_id
+    all_cands = list(dict.fromkeys(c for c, _ in entries))
+    parsed = [(c, _payload_fields(t), t) for c, t in entries]
+    if any(f is None for _, f, _ in parsed):
+        table: list[tuple[str, list[tuple[str, str]], bool]] = [("payload", [(c, t) for c, _, t in parsed], False)]
+    else:
+        keys = list(dict.fromkeys(k for _, f, _ in parsed for k in (f or {})))
+        table = [(k, [(c, (f or {}).get(k, "")) for c, f, _ in parsed], masked_ok and k in _MASKABLE) for k in keys]
+    out = []
+    mode_en, mode_vi = f"{mode} mode", f"chế độ {MODE_VI[mode]}"
+    for key, values, maskable in table:
+
+        def same(a: str, b: str, m: bool = maskable) -> bool:
+            return _masked_equal(a, b) if m else a == b
+
+        if key == "qid":
+            ref: str | None = str(person.record.get("qid", ""))
+        else:
+            ref = truth.get(key) if key != "payload" else None
+        # groups of equal values (masked positions excepted), the record's value first when an app shows it
+        groups: list[tuple[str, list[str]]] = [(ref, [])] if ref is not None else []
+        where: dict[str, set[int]] = {}
+        for c, v in values:
+            i = next((i for i, g in enumerate(groups) if same(v, g[0])), None)
+            if i is None:
+                groups.append((v, []))
+                i = len(groups) - 1
+            groups[i][1].append(c)
+            where.setdefault(c, set()).add(i)
+        used = [i for i, g in enumerate(groups) if g[1]]
+        if key == "qid":
+            odd = [c for c in all_cands if where[c] != {0}]  # every app must show the record's QID
+        elif len(used) <= 1:
+            continue
+        elif ref is not None and groups[0][1]:
+            odd = [c for c in all_cands if where[c] != {0}]
+        else:  # no app shows the record's value: the odd ones are those outside a strict majority, if any
+            sizes = sorted((len(set(groups[i][1])) for i in used), reverse=True)
+            top = max(used, key=lambda i: len(set(groups[i][1])))
+            odd = [c for c in all_cands if where[c] != {top}] if sizes[0] > sizes[1] else list(all_cands)
+        if not odd:
+            continue
+        good = [c for c in all_cands if c not in odd]
+        base_i = 0 if ref is not None and (groups[0][1] or key == "qid") else (
+            next(i for i in used if set(groups[i][1]) >= set(good)) if good else used[0])
+        base = groups[base_i][0]
+        found = next((v for c, v in values if c in odd and not same(v, base)), values[0][1])
+        measured = {"subject": sid, "mode": mode, "candidates": odd, "agreeing": good, "compared": all_cands}
+        s_odd = "s" if len(odd) == 1 else ""
+        s_good = "s" if len(good) == 1 else ""
+        if key == "qid":
+            en = (f"{who_en}, {mode_en}: {_names(odd)} show{s_odd} a QID other than the campaign record's (the code "
+                  "issued by the national platform)" + (f"; {_names(good)} show{s_good} the record's QID" if good else ""))
+            vi = (f"{who_vi}, {mode_vi}: {_names(odd)} hiển thị QID khác với QID trong dữ liệu của đợt đánh giá (mã do "
+                  "nền tảng quốc gia cấp)" + (f"; {_names(good)} hiển thị đúng QID đó" if good else ""))
+        else:
+            label_en, label_vi = _field_label(key)
+            en = (f"{who_en}, {mode_en}: {label_en} differs between the apps: {_names(odd)} "
+                  + (f"show{s_odd} another value than {_names(good)}" if good else "show different values"))
+            vi = (f"{who_vi}, {mode_vi}: {label_vi} khác nhau giữa các ứng dụng: {_names(odd)} "
+                  + (f"hiển thị giá trị khác với {_names(good)}" if good else "hiển thị các giá trị khác nhau"))
+        out.append(not_met("GEN-003", en, vi, field=key, expected=base, found=found, measured=measured))
     return out

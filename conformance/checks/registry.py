@@ -4,8 +4,9 @@ it reads (OpenID-conformance style: a check names its clauses and declares its i
     @check("PAYLOAD-003", needs=("payload",))
     def payload_name_format(ev: EvidenceView) -> Observations: ...
 
-scope: "evidence" (called once per evidence item), "subject" (once per subject, sees all its items) or "package"
-(once). kinds: the evidence kinds an evidence-scope check applies to. needs: what the engine must compute for the
+scope: "evidence" (called once per evidence item), "subject" (once per subject, sees all its items), "package"
+(once) or "campaign" (once per person of a campaign, sees every candidate's items of that person: a CampaignView;
+run by conformance/campaign/, never in a single-package assessment). kinds: the evidence kinds an evidence-scope check applies to. needs: what the engine must compute for the
 item before the check runs (conformance/engine/analysis.py): "symbols" (locate, decode and measure the QR),
 "payload" (the validated payload), "screen_text" (OCR and the display judgement), "robustness" (the SYMBOL-008
 degradation sweep), "capture_log" (the live capture log, package scope). A check returns Observations
@@ -19,7 +20,7 @@ from typing import Any, TypeVar
 
 from conformance.model import Observation
 
-SCOPES = ("evidence", "subject", "package")
+SCOPES = ("evidence", "subject", "package", "campaign")
 INPUTS = ("symbols", "payload", "screen_text", "robustness", "capture_log")
 EVIDENCE_KINDS = ("screenshot", "payload", "photo", "recording")
 

@@ -137,7 +137,8 @@ class Plan:
                 out.append(Case(spec, "package", "package"))
             elif spec.scope == "subject":
                 out.extend(Case(spec, f"subject:{sid}", f"subject-{sid}") for sid in self.package.subjects)
-            else:
+            elif spec.scope == "evidence":
                 out.extend(Case(spec, f"item{it.index}", f"item{it.index}-{it.subject}-{it.mode}")
                            for it in self.items() if it.kind in spec.kinds)
+            # campaign-scope checks compare several packages: conformance/campaign/ runs them
         return out

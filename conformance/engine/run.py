@@ -13,7 +13,7 @@ import datetime as dt
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +69,12 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
 
 
-def analyse_items(plan: Plan, workers: int, progress: Progress | None = None) -> dict[int, list[ItemResult]]:
-    """Every selected item's views and evidence findings, by item index (most items have one view)."""
+def analyse_items(plan: Plan, workers: int, progress: Progress | None = None,
+                  executor: Executor | None = None) -> dict[int, list[ItemResult]]:
+    """Every selected item's views and evidence findings, by item index (most items have one view).
+
+    executor: run the evidence-file groups on this concurrent.futures executor (a shared process pool, or a Dask
+    cluster's `client.get_executor()`) instead of a pool of `workers` processes; the results are the same."""
     names = [s.name for s in plan.specs if s.scope == "evidence"]
     groups = plan.groups()
     total = sum(len(g) for g in groups)
@@ -86,16 +90,21 @@ def analyse_items(plan: Plan, workers: int, progress: Progress | None = None) ->
             if progress is not None:
                 progress(done, total, f"#{it.index} {it.kind} {it.subject}/{it.mode or '-'}")
 
-    tasks = [[plan.task(it) for it in g] for g in groups]
-    if workers <= 1 or len(groups) <= 1:
-        for g, t in zip(groups, tasks):
-            collect(g, analyse_and_check(t, names))
-        return results
-    with _pool(min(workers, len(groups))) as pool:
+    def run_on(pool: Executor) -> None:
         futures: list[tuple[list[EvidenceItem], Future[list[ItemResult]]]] = [
             (g, pool.submit(analyse_and_check, t, names)) for g, t in zip(groups, tasks)]
         for g, fut in futures:
             collect(g, fut.result())
+
+    tasks = [[plan.task(it) for it in g] for g in groups]
+    if executor is not None:
+        run_on(executor)
+    elif workers <= 1 or len(groups) <= 1:
+        for g, t in zip(groups, tasks):
+            collect(g, analyse_and_check(t, names))
+    else:
+        with _pool(min(workers, len(groups))) as pool:
+            run_on(pool)
     return results
 
 
@@ -135,9 +144,16 @@ def assess(package: str | os.PathLike[str] | Package, *, profile: str | os.PathL
 
 
 def run_plan(plan: Plan, *, workers: int | None = None, progress: Progress | None = None,
-             started: dt.datetime | None = None) -> Assessment:
+             started: dt.datetime | None = None, executor: Executor | None = None) -> Assessment:
     started = started or dt.datetime.now(dt.UTC)
-    per_item = analyse_items(plan, usable_cores() if workers is None else max(1, int(workers)), progress)
+    per_item = analyse_items(plan, usable_cores() if workers is None else max(1, int(workers)), progress,
+                             executor=executor)
+    return assessment_of(plan, per_item, started)
+
+
+def assessment_of(plan: Plan, per_item: dict[int, list[ItemResult]], started: dt.datetime) -> Assessment:
+    """The Assessment of a plan from its items' views and evidence findings (analyse_items): the subject and
+    package checks run here, in this process."""
     views = {i: [v for v, _ in res] for i, res in per_item.items()}
     findings: list[Finding] = [f for _, res in sorted(per_item.items()) for _, fs in res for f in fs]
     for spec in plan.specs:
