@@ -115,6 +115,7 @@ def recording_one_code_per_mode(sub: SubjectView) -> list[Observation]:
                            f"người dùng {sub.subject_id}: video có một nội dung mã cho mỗi chế độ đọc được "
                            f"({counts['default']} ở chế độ mặc định, {counts['full']} ở chế độ đầy đủ)",
                            evidence=v.file, measured=counts))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- campaigns

@@ -98,7 +98,7 @@ def symbol_quiet_zone(ev: EvidenceView) -> list[Observation]:
     qz = s.quiet_zone_modules
     if qz is None:
         return [unsure("SYMBOL-004", "quiet zone could not be measured", "không đo được vùng trống",
-                       expected=f">= {need:g} modules")]
+                       expected=f">= {need:g}")]
     measured = {"quiet_zone_modules": qz}
     if qz < need and getattr(s, "quiet_zone_clipped", False):
         return [unsure("SYMBOL-004",

@@ -102,17 +102,6 @@ def _choose_symbol(symbols: tuple[Any, ...]) -> tuple[Any, tuple[str, str] | Non
                   f"ảnh chụp có {n} mã QR khác nhau và {why_vi}, nên không mã nào được đánh giá là mã QR cá nhân")
 
 
-def symbol_boxes(symbols: Any) -> list[list[int]]:
-    """The boxes the OCR blanks out: every decoded symbol's bounding box (its text is not screen text)."""
-    boxes = []
-    for s in symbols:
-        xs = [p[0] for p in s.corners]
-        ys = [p[1] for p in s.corners]
-        if xs and ys:
-            boxes.append([int(min(xs)), int(min(ys)), int(max(xs)) + 1, int(max(ys)) + 1])
-    return boxes
-
-
 def facts_of_analysis(an: Any, needs: frozenset[str]) -> ImageFacts:
     """ImageFacts from a conformance.symbol ImageAnalysis (and the screen text when a check needs it)."""
     if an.error:
@@ -123,6 +112,7 @@ def facts_of_analysis(an: Any, needs: frozenset[str]) -> ImageFacts:
             facts.detail[k] = getattr(an, k)
     if "screen_text" in needs and an.gray is not None:
         from conformance.ocr import read_screen
+        from conformance.symbol import symbol_boxes
 
         facts.screen = read_screen(an.gray, exclude_boxes=symbol_boxes(an.symbols))
     return facts

@@ -14,9 +14,10 @@ PyAV (the `av` wheel, which carries FFmpeg) does the decoding. The adversary is 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -200,7 +201,7 @@ class FrameSource:
             pass
         self._container = None
 
-    def __enter__(self) -> "FrameSource":
+    def __enter__(self) -> FrameSource:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -197,16 +197,6 @@ def _cpu() -> tuple[float, float]:
     return time.process_time(), ch.ru_utime + ch.ru_stime
 
 
-def _boxes(symbols: list[Any]) -> list[list[int]]:
-    out = []
-    for s in symbols:
-        xs = [p[0] for p in s.corners]
-        ys = [p[1] for p in s.corners]
-        if xs:
-            out.append([int(min(xs)), int(min(ys)), int(max(xs)) + 1, int(max(ys)) + 1])
-    return out
-
-
 def _personal(texts: list[str]) -> str | None:
     """The personal code among the decoded texts: the first that splits into the v1.1 fields, else the first."""
     if not texts:
@@ -263,7 +253,7 @@ class _Analyser:
                           f"các khung hình từ khung {info.index} ({info.time:.2f} giây) trở đi không được phân tích"})
             return
         from conformance.ocr import judge_display, read_screen
-        from conformance.symbol import analyse_image
+        from conformance.symbol import analyse_image, symbol_boxes
 
         fr = look.last
         gray = fr.gray()
@@ -272,7 +262,7 @@ class _Analyser:
         texts = [s.text for s in ia.symbols if s.text]
         info.codes = texts
         info.payload = _personal(texts)
-        info.symbol_boxes = _boxes(ia.symbols)
+        info.symbol_boxes = symbol_boxes(ia.symbols)
         if ia.error:
             info.note = ia.error
         reading = read_screen(gray, exclude_boxes=info.symbol_boxes)

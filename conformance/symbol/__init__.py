@@ -11,7 +11,8 @@ retry. ECC/version/mask are cross-checked by our own reading of both format-info
 from version 7, both version-information blocks; disagreements are listed on the SymbolReport, never hidden.
 Measurements (module px, quiet zone in fractional modules, polarity, contrast) come from the same sampled grid.
 """
-from .analyse import ImageAnalysis, SymbolReport, analyse_image
+from .analyse import ImageAnalysis, SymbolReport, analyse_image, symbol_boxes
 from .degrade import apply_degradation, min_version_for, robustness
 
-__all__ = ["analyse_image", "ImageAnalysis", "SymbolReport", "robustness", "min_version_for", "apply_degradation"]
+__all__ = ["analyse_image", "ImageAnalysis", "SymbolReport", "robustness", "min_version_for", "apply_degradation",
+           "symbol_boxes"]

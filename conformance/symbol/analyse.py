@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import base64
 import math
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -341,7 +341,7 @@ def _finish_secondaries(pending: list[tuple[str, Future[tuple[D.Hit | None, floa
     for name, fut in pending:
         try:
             hit, ms = fut.result(timeout=60)
-        except Exception:  # a secondary decoder crashing is reported as "not read", never raised
+        except Exception:  # noqa: BLE001 - a secondary decoder crashing on this input is reported as "not read"
             hit, ms = None, 0.0
         tm[name] += ms
         rep.decoders[name] = hit.text if hit is not None else None
@@ -411,3 +411,14 @@ def _fallback(gray: np.ndarray, an: ImageAnalysis, avail: dict[str, bool], ppi: 
         if len(set(texts.values())) > 1:
             rep.disagreements.append("text: " + ", ".join(f"{k} reads {v!r}" for k, v in texts.items()))
         an.symbols.append(rep)
+
+
+def symbol_boxes(symbols: Any) -> list[list[int]]:
+    """[x0, y0, x1, y1] of every symbol's corners: the regions screen-text reading leaves out (a code is no text)."""
+    boxes = []
+    for s in symbols:
+        xs = [p[0] for p in s.corners]
+        ys = [p[1] for p in s.corners]
+        if xs and ys:
+            boxes.append([int(min(xs)), int(min(ys)), int(max(xs)) + 1, int(max(ys)) + 1])
+    return boxes
