@@ -158,8 +158,7 @@ def assess_into(plan: Any, folder: Path, *, waivers: Any = None, show_pii: bool 
     `metadata`: report number, organisation, assessor, reviewer (conformance/reports/filing.py); `formats`: default
     ALL_FORMATS (add "pdf" for report.pdf). Returns the results document as written (masked unless show_pii)."""
     from conformance.engine import run_plan
-    from conformance.reports import ALL_FORMATS, prepare_results, write_reports
-    from conformance.reports.filing import complete_results
+    from conformance.reports import write_assessment
 
     progress = None if quiet else _Progress()
     try:
@@ -167,15 +166,8 @@ def assess_into(plan: Any, folder: Path, *, waivers: Any = None, show_pii: bool 
     finally:
         if progress is not None:
             progress.close()
-    results = assessment.to_dict()
-    complete_results(results, package=plan.package, profile=plan.profile)
-    if waivers is not None:
-        from conformance.waivers import apply_waivers
-
-        apply_waivers(results, waivers, plan.today)
-    write_reports(results, folder, package_root=plan.package.root, show_pii=show_pii, formats=formats or ALL_FORMATS,
-                  metadata=metadata)
-    return prepare_results(results, show_pii=show_pii)
+    return write_assessment(assessment.to_dict(), folder, package=plan.package, profile=plan.profile, today=plan.today,
+                            waivers=waivers, show_pii=show_pii, metadata=metadata, formats=formats)
 
 
 def _reproducer(ns: argparse.Namespace, req: dict[str, Any]) -> str:

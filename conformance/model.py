@@ -57,6 +57,7 @@ class Observation:
     message_vi: str
     remark: str | None = None
     evidence: str | None = None  # evidence file when it is not the check's own target (package-level checks)
+    item: int | None = None  # that evidence's item index, when the check knows it (a subject check on a recording)
     field: str | None = None
     position: int | None = None
     expected: str | None = None

@@ -37,6 +37,8 @@ def comparable(doc: dict) -> dict:
     d = copy.deepcopy(doc)
     for k in RUN_FIELDS + ("environment",):
         d.pop(k, None)
+    if isinstance(d.get("report"), dict):
+        d["report"].pop("issued_at", None)  # the time of issue is the run's
     return d
 
 

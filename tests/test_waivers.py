@@ -113,24 +113,6 @@ def test_stale_waivers_are_named_everywhere(tmp_path, capsys):
         assert needle in html, needle
 
 
-def _loader_refuses_duplicate_keys() -> bool:
-    from conformance.specs import SpecError, _read_yaml_or_json
-
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as d:
-        f = Path(d) / "x.yaml"
-        f.write_text("a: 1\na: 2\n", encoding="utf-8")
-        try:
-            _read_yaml_or_json(f)
-        except SpecError:
-            return True
-    return False
-
-
-@pytest.mark.xfail(not _loader_refuses_duplicate_keys(), strict=True,
-                   reason="the YAML loader of conformance/specs.py refuses duplicate keys once the lead's hardening "
-                          "lands; until then a duplicate key silently wins")
 def test_duplicate_key_in_a_waiver_is_unusable(tmp_path, capsys):
     p = tmp_path / "dup.yaml"
     p.write_text("waivers:\n  - requirement: SYMBOL-003\n    reason: r\n    ticket: T-1\n    ticket: T-2\n"

@@ -151,7 +151,7 @@ class CampaignFrontEnd:
 
             plan = self.plans[slug]
             item = plan.package.evidence[index]
-            self._payload_views[key] = analyse_group([plan.task(item, needs=PAYLOAD_NEEDS)])[0]
+            self._payload_views[key] = analyse_group([plan.task(item, needs=PAYLOAD_NEEDS)])
         return self._payload_views[key]
 
     def judge_findings(self, case: CampaignCase) -> list[Finding]:
@@ -165,8 +165,8 @@ class CampaignFrontEnd:
             views = {}
             for s in self.campaign.candidates:
                 plan = self.plans[s.slug]
-                views[s.name] = [self._payload_view(s.slug, it.index) for it in plan.items()
-                                 if it.subject == case.subject]
+                views[s.name] = [v for it in plan.items() if it.subject == case.subject
+                                 for v in self._payload_view(s.slug, it.index)]
             return run_check(case.spec, person_view(self.campaign, case.subject, views, self.profile))
         except Exception as exc:  # noqa: BLE001 - an analyser crash is a suite bug: error, the session goes on
             return suite_error(case.spec, _Key(f"campaign:{case.subject}"), exc)
@@ -221,7 +221,7 @@ class CampaignFrontEnd:
             for s, _ in per_candidate:
                 if s.kind == "live":
                     shutil.copytree(self.captures[s.index], folder / s.slug / "package")
-            shown = [write_candidate(folder, s, r, self.plans[s.slug].package.root, self.show_pii)
+            shown = [write_candidate(folder, s, r, self.plans[s.slug], self.show_pii, self.campaign.report_metadata())
                      for s, r in per_candidate]
             document = campaign_document(self.campaign, per_candidate, findings, self.profile, self.today,
                                          self.started, dt.datetime.now(dt.UTC))

@@ -56,6 +56,11 @@ class Campaign:
     candidates: list[CandidateSource]
     document: dict[str, Any] = field(default_factory=dict)
 
+    def report_metadata(self) -> dict[str, Any]:
+        """The filed report's metadata every candidate's report carries (conformance/reports/filing.py): the
+        campaign file's report number and organisation."""
+        return {k: v for k, v in (("report_number", self.report_number), ("organisation", self.organisation)) if v}
+
     def metadata(self, candidate: CandidateSource) -> dict[str, Any]:
         """What a candidate's own reports carry about the campaign (results.json `campaign`). The filed report
         (report number, organisation) reads it from there: hook for conformance/reports/."""

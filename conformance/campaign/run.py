@@ -78,7 +78,7 @@ def executor_for(workers: int, scheduler: str | None = None, groups: int | None 
 class CandidateRun:
     source: CandidateSource
     plan: Plan
-    views: dict[int, EvidenceView] = field(default_factory=dict)
+    views: dict[int, list[EvidenceView]] = field(default_factory=dict)  # an item's views (a recording has several)
     results: dict[str, Any] = field(default_factory=dict)  # results.json before masking (with `campaign`)
 
 
@@ -123,7 +123,7 @@ def assess_candidates(campaign: Campaign, plans: Sequence[tuple[CandidateSource,
         assessment = assessment_of(plan, per_item, started)
         results = assessment.to_dict()
         results["campaign"] = campaign.metadata(source)
-        return CandidateRun(source, plan, {i: v for i, (v, _) in per_item.items()}, results)
+        return CandidateRun(source, plan, {i: [v for v, _ in res] for i, res in per_item.items()}, results)
 
     if executor is None:
         return [one(s, p) for s, p in plans]
@@ -290,18 +290,19 @@ class CampaignRun:
     exit_code: int
 
 
-def write_candidate(folder: Path, source: CandidateSource, results: dict[str, Any], package_root: Path,
-                    show_pii: bool) -> dict[str, Any]:
-    """The candidate's report folder, exactly as `assess` writes it (results.json, report.html, junit.xml,
-    allure-results/, and the marker that lets `assess --out` replace it later)."""
+def write_candidate(folder: Path, source: CandidateSource, results: dict[str, Any], plan: Plan, show_pii: bool,
+                    metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The candidate's report folder, exactly as `assess` writes it (conformance/reports write_assessment: results.json,
+    report.html, junit.xml, allure-results/), and the marker that lets `assess --out` replace it later."""
     from conformance import __version__
     from conformance.outdir import MARKER
-    from conformance.reports import ALL_FORMATS, prepare_results, write_reports
+    from conformance.reports import write_assessment
 
     target = folder / source.slug
-    write_reports(results, target, package_root=package_root, show_pii=show_pii, formats=ALL_FORMATS)
+    shown = write_assessment(results, target, package=plan.package, profile=plan.profile, today=plan.today,
+                             show_pii=show_pii, metadata=metadata)
     (target / MARKER).write_text(json.dumps({"suite_version": __version__}) + "\n", encoding="utf-8")
-    return prepare_results(results, show_pii=show_pii)
+    return shown
 
 
 def write_campaign(folder: Path, campaign: Campaign, document: dict[str, Any],
@@ -338,8 +339,10 @@ def run_campaign(campaign: Campaign, folder: Path, *, profile: dict[str, Any], t
             executor = stack.enter_context(executor_for(workers, None, groups))
         runs = assess_candidates(campaign, [(s, plans[s.index]) for s in campaign.candidates], executor=executor,
                                  progress=progress)
-    findings = campaign_findings(campaign, {r.source.name: list(r.views.values()) for r in runs}, profile)
-    shown_candidates = [write_candidate(folder, r.source, r.results, r.plan.package.root, show_pii) for r in runs]
+    findings = campaign_findings(campaign, {r.source.name: [v for vs in r.views.values() for v in vs] for r in runs},
+                                 profile)
+    meta = campaign.report_metadata()
+    shown_candidates = [write_candidate(folder, r.source, r.results, r.plan, show_pii, meta) for r in runs]
     document = campaign_document(campaign, [(r.source, r.results) for r in runs], findings, profile, today, started,
                                  dt.datetime.now(dt.UTC))
     shown = write_campaign(folder, campaign, document, shown_candidates, show_pii)

@@ -173,17 +173,17 @@ def _judge_changes(sub: SubjectView, v: EvidenceView, changes: list[Mapping[str,
     if slow:
         en, vi = say(slow[0])
         return not_met("DISPLAY-003", f"{who_en}: {en}: slower than {limit:g} s",
-                       f"{who_vi}: {vi}: chậm hơn {limit:g} giây", evidence=v.file, measured=m)
+                       f"{who_vi}: {vi}: chậm hơn {limit:g} giây", evidence=v.file, item=v.index, measured=m)
     quick = [r for r in timed if float(r["seconds"]) <= limit]
     if quick:
         en, vi = say(quick[0])
         return met("DISPLAY-003", f"{who_en}: {en} (limit {limit:g} s)", f"{who_vi}: {vi} (giới hạn {limit:g} giây)",
-                   evidence=v.file, measured=m)
+                   evidence=v.file, item=v.index, measured=m)
     return unsure("DISPLAY-003", f"{who_en}: the recording shows the mode change but not the action that caused it "
                   "(no tap_at_seconds, no visible touch): only a bound on the switching time; look at the frames or "
                   "declare tap_at_seconds", f"{who_vi}: video cho thấy việc chuyển chế độ nhưng không thấy thao tác "
                   "gây ra nó (không có tap_at_seconds, không thấy dấu chạm): chỉ có giá trị cận của thời gian chuyển; "
-                  "hãy xem các khung hình hoặc khai báo tap_at_seconds", evidence=v.file, measured=m)
+                  "hãy xem các khung hình hoặc khai báo tap_at_seconds", evidence=v.file, item=v.index, measured=m)
 
 
 @check("DISPLAY-003", scope="subject", needs=("payload",))
@@ -201,7 +201,7 @@ def recording_toggle_quick(sub: SubjectView) -> list[Observation]:
             continue  # the item's own checks report the unusable recording
         toggle = v.detail["recording"]["toggle"]
         changes = toggle.get("changes") or []
-        where = {"evidence": v.file}
+        where = {"evidence": v.file, "item": v.index}
         tap = toggle.get("tap") or {}
         if not changes:
             if tap.get("at_seconds") is not None and tap.get("followed_by_change") is False:
@@ -237,26 +237,26 @@ def recording_masked_mode_first(sub: SubjectView) -> list[Observation]:
         if first.get("frame") is None:
             out.append(no_evidence("DISPLAY-004", f"subject {sub.subject_id}: no frame of the recording shows the code",
                                    f"người dùng {sub.subject_id}: không khung hình nào của video có mã QR",
-                                   measured=m, evidence=v.file))
+                                   measured=m, evidence=v.file, item=v.index))
         elif first.get("frames_not_read_before"):
             out.append(unsure("DISPLAY-004", f"subject {sub.subject_id}: frames before frame {first['frame']} were "
                               "not read; an earlier frame may show the code", f"người dùng {sub.subject_id}: các khung "
                               f"hình trước khung {first['frame']} chưa được đọc; mã có thể đã hiện sớm hơn",
-                              measured=m, evidence=v.file))
+                              measured=m, evidence=v.file, item=v.index))
         elif first.get("mode") == "default":
             out.append(met("DISPLAY-004", f"subject {sub.subject_id}: the first frame showing the code (frame "
                            f"{first['frame']}, {first['time']} s) is the masked mode",
                            f"người dùng {sub.subject_id}: khung hình đầu tiên có mã (khung {first['frame']}, giây "
-                           f"{first['time']}) ở chế độ che", measured=m, evidence=v.file))
+                           f"{first['time']}) ở chế độ che", measured=m, evidence=v.file, item=v.index))
         elif first.get("mode") == "full":
             out.append(not_met("DISPLAY-004", f"subject {sub.subject_id}: the first frame showing the code (frame "
                                f"{first['frame']}, {first['time']} s) shows full values; the masked mode should come "
                                "first", f"người dùng {sub.subject_id}: khung hình đầu tiên có mã (khung "
                                f"{first['frame']}, giây {first['time']}) hiển thị đầy đủ; nên hiển thị chế độ che trước",
-                               measured=m, evidence=v.file))
+                               measured=m, evidence=v.file, item=v.index))
         else:
             out.append(unsure("DISPLAY-004", f"subject {sub.subject_id}: the mode of the first frame showing the code "
                               f"(frame {first['frame']}) could not be read", f"người dùng {sub.subject_id}: không đọc "
                               f"được chế độ của khung hình đầu tiên có mã (khung {first['frame']})",
-                              measured=m, evidence=v.file))
+                              measured=m, evidence=v.file, item=v.index))
     return out

@@ -107,14 +107,14 @@ def recording_one_code_per_mode(sub: SubjectView) -> list[Observation]:
                                    f"người dùng {sub.subject_id}, chế độ {MODE_VI[mode]}: video có {info['count']} "
                                    "nội dung mã khác nhau (lần đầu ở các khung hình "
                                    f"{', '.join(f'{f} (giây {t})' for f, t in frames)})",
-                                   evidence=v.file, measured={"mode": mode, "frames": [f for f, _ in frames]}))
+                                   evidence=v.file, item=v.index, measured={"mode": mode, "frames": [f for f, _ in frames]}))
         if not any(o.evidence == v.file for o in out):
             counts = {m: (modes.get(m) or {}).get("count", 0) for m in ("default", "full")}
             out.append(met("GEN-001", f"subject {sub.subject_id}: the recording shows one payload per mode read "
                            f"({counts['default']} in default, {counts['full']} in full mode)",
                            f"người dùng {sub.subject_id}: video có một nội dung mã cho mỗi chế độ đọc được "
                            f"({counts['default']} ở chế độ mặc định, {counts['full']} ở chế độ đầy đủ)",
-                           evidence=v.file, measured=counts))
+                           evidence=v.file, item=v.index, measured=counts))
     return out
 
 

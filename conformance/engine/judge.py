@@ -72,7 +72,8 @@ def _finding(spec: CheckSpec, o: Observation, evidence: str, index: int | None) 
     if o.requirement not in spec.requirements:
         raise ValueError(f"check {spec.name} reported {o.requirement}, which it does not declare")
     return Finding(requirement=o.requirement, status=status_of(o), message_en=o.message_en, message_vi=o.message_vi,
-                   evidence=o.evidence or evidence, item=index if o.evidence is None else None, check=spec.name,
+                   evidence=o.evidence or evidence, item=o.item if o.item is not None else (
+                       index if o.evidence is None else None), check=spec.name,
                    field=o.field, position=o.position, expected=o.expected, found=o.found, measured=dict(o.measured),
                    remark=o.remark)
 

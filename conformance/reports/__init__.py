@@ -17,7 +17,7 @@ from .jsonreport import ResultsSchemaError, schema_errors, to_jsonable, validate
 from .redact import build_redactor, redact_results
 
 __all__ = ["write_reports", "redact_results", "annotate_screenshot", "render_html", "validate_results",
-           "schema_errors", "ResultsSchemaError", "ReportError", "prepare_results"]
+           "schema_errors", "ResultsSchemaError", "ReportError", "prepare_results", "write_assessment"]
 
 ALL_FORMATS = ("results", "html", "junit", "allure")  # what `assess` writes by default; "pdf" with --pdf
 
@@ -85,7 +85,7 @@ def write_reports(results: dict[str, Any], out_dir: Path, package: Any = None, a
         # the masked document names evidence by masked file names (the same redactor as prepare_results): the
         # pictures follow
         red = build_redactor({k: v for k, v in raw.items() if k != "report"})
-        images = {red.mask_filename(k): v for k, v in images.items()}
+        images = {(red.mask_filename(k) if isinstance(k, str) else k): v for k, v in images.items()}  # frames: by index
     paths: dict[str, Path] = {}
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -121,6 +121,24 @@ def write_reports(results: dict[str, Any], out_dir: Path, package: Any = None, a
         raise ReportError(f"cannot write the report in {out_dir}: {exc.strerror or exc}",
                           f"không ghi được báo cáo vào {out_dir}: {exc.strerror or exc}") from exc
     return paths
+
+
+def write_assessment(results: dict[str, Any], folder: Path, *, package: Any, profile: dict[str, Any],
+                     today: Any = None, waivers: Any = None, show_pii: bool = False,
+                     metadata: dict[str, Any] | None = None, formats: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """One assessment's report folder, the same from `assess`, `live` and every candidate of a campaign: the package
+    file manifest and the profile's SHA-256 added, waivers applied, every format written into `folder`. Returns the
+    results document as written (masked unless show_pii)."""
+    from .filing import complete_results
+
+    complete_results(results, package=package, profile=profile)
+    if waivers is not None:
+        from conformance.waivers import apply_waivers
+
+        apply_waivers(results, waivers, today)
+    write_reports(results, folder, package_root=package.root, show_pii=show_pii, formats=formats or ALL_FORMATS,
+                  metadata=metadata)
+    return prepare_results(results, show_pii=show_pii)
 
 
 def _annotated_png(doc: dict[str, Any], images: dict[str, Any], index: int, *, redact: bool) -> bytes | None:

@@ -419,7 +419,9 @@ def build_view(results: dict, images: dict[str, Any], *, redact: bool) -> dict[s
                 img_error = f"{type(exc).__name__}: {exc}"
         st = e.get("screen_text") if isinstance(e.get("screen_text"), dict) else None
         shows_text = any(str(it["req"].get("id", "")).startswith("DISPLAY") for it in open_fs)
+        frames = recording_frames(e, images, redact) if e.get("kind") == "recording" else []
         details.append({
+            "frames": frames, "changes": recording_changes(e),
             "e": e, "symbols": [{"s": s, "rows": condensed_rows(s), "all_rows": detail_rows(s)} for s in syms],
             "image": img_uri, "image_error": img_error, "payload_fields": payload_fields(e.get("payload")),
             "ocr_lines": _ocr_lines(st), "ocr_in_card": shows_text, "ocr_error": (st or {}).get("error"),
@@ -493,6 +495,30 @@ def _local_time(stamp: Any) -> str:
     return f"{t[:10]} {t[11:19]} (UTC{t[19:]})"
 
 
+def recording_frames(e: dict, images: dict[Any, Any], redact: bool) -> list[dict[str, Any]]:
+    """The representative frame of each mode of a recording, drawn like a screenshot (QR outlined; redacted)."""
+    out = []
+    for f in e.get("frames") or []:
+        if not isinstance(f, dict) or not isinstance(f.get("index"), int):
+            continue
+        img = images.get((e.get("index"), f["index"]))
+        uri, error = None, None
+        if img is not None:
+            try:
+                uri = _image_uri(img, [s for s in f.get("symbols") or [] if isinstance(s, dict)], redact, None, [])
+            except Exception as exc:  # noqa: BLE001 - a broken picture must not lose the whole report
+                error = f"{type(exc).__name__}: {exc}"
+        out.append({"mode": f.get("mode"), "index": f["index"], "time": f.get("time"), "image": uri, "error": error})
+    return out
+
+
+def recording_changes(e: dict) -> list[dict[str, Any]]:
+    """The display-mode changes a recording shows, with the frames and the action each is timed from."""
+    rec = e.get("recording") if isinstance(e.get("recording"), dict) else {}
+    toggle = rec.get("toggle") if isinstance(rec.get("toggle"), dict) else {}
+    return [c for c in toggle.get("changes") or [] if isinstance(c, dict)]
+
+
 def render_html(results: dict, images: dict[str, Any] | None = None, *, redact: bool = True, for_print: bool = False,
                 view: dict[str, Any] | None = None) -> str:
     """The report page as a string. `results` must already be masked when `redact` is True. `for_print`: the page
@@ -508,8 +534,11 @@ def load_images(results: dict, root: Path, max_pixels: int = 40_000_000) -> dict
     Unreadable, oversized or errored evidence is skipped (the report then says there is no picture)."""
     from PIL import Image
 
-    out: dict[str, Any] = {}
+    out: dict[Any, Any] = {}
     for e in results.get("evidence") or []:
+        if isinstance(e, dict) and e.get("kind") == "recording" and e.get("file") and not e.get("error"):
+            out.update(_recording_frames(e, Path(root)))
+            continue
         if not (isinstance(e, dict) and e.get("kind") == "screenshot" and e.get("file")) or e.get("error"):
             continue
         p = Path(root) / e["file"]
@@ -520,4 +549,26 @@ def load_images(results: dict, root: Path, max_pixels: int = 40_000_000) -> dict
                 out[e["file"]] = to_pil(im)
         except Exception:  # noqa: BLE001 - any broken file just has no picture in the report
             continue
+    return out
+
+
+def _recording_frames(e: dict, root: Path) -> dict[tuple[int, int], Any]:
+    """The recording's representative frames, by (item index, frame index): decoded again from the file, within
+    the recording bounds of conformance/recording/decode.py (a broken or changed file just gives no picture)."""
+    from conformance.recording.decode import RecordingError, open_recording
+
+    wanted = sorted({f["index"] for f in e.get("frames") or [] if isinstance(f, dict) and isinstance(f.get("index"),
+                                                                                                      int)})
+    out: dict[tuple[int, int], Any] = {}
+    if not wanted:
+        return out
+    try:
+        with open_recording(root / e["file"]) as src:
+            for frame in src.frames():
+                if frame.index in wanted:
+                    out[(e["index"], frame.index)] = frame.gray()
+                if frame.index >= wanted[-1]:
+                    break
+    except (RecordingError, OSError):
+        return out
     return out
