@@ -32,10 +32,10 @@ import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
-from PIL import Image, ImageCms, ImageOps
+from PIL import Image, ImageCms
 
 import cv2
 
@@ -224,14 +224,15 @@ def _is_srgb(desc: str) -> bool:
     return "srgb" in d or "iec61966-2" in d
 
 
-def _icc_to_srgb(img: Image.Image, icc: bytes, loaded: LoadedImage) -> Image.Image:
+def _icc_converter(img: Image.Image, icc: bytes, loaded: LoadedImage) -> Callable[[Image.Image], Image.Image] | None:
+    """A function converting strips of `img` from its embedded ICC profile to sRGB, or None when nothing is to do."""
     desc = _profile_description(icc)
     loaded.icc = desc
     if _is_srgb(desc) or img.mode not in ("RGB", "RGBA", "CMYK"):
         if img.mode in ("L", "LA") and not _is_srgb(desc):
             loaded.notes.append((f"grey ICC profile '{desc}' not applied (grey values used as they are)",
                                  f"hồ sơ màu xám '{desc}' không được áp dụng (dùng nguyên giá trị xám)"))
-        return img
+        return None
     out_mode = "RGBA" if img.mode == "RGBA" else "RGB"
     key = (icc, img.mode)
     try:
@@ -243,19 +244,22 @@ def _icc_to_srgb(img: Image.Image, icc: bytes, loaded: LoadedImage) -> Image.Ima
             _TRANSFORMS[key] = tr
             while len(_TRANSFORMS) > 8:
                 _TRANSFORMS.popitem(last=False)
-        if img.mode == out_mode:
-            ImageCms.applyTransform(img, tr, inPlace=True)
-            out = img
-        else:
-            out = ImageCms.applyTransform(img, tr)
+        ImageCms.applyTransform(img.crop((0, 0, 1, 1)), tr)  # fails here, not half-way, on a broken profile
     except Exception as exc:  # noqa: BLE001 - a broken profile: say so, use the values as sRGB
         loaded.notes.append((f"ICC profile '{desc}' could not be applied ({exc}); colours read as sRGB",
                              f"không áp dụng được hồ sơ màu ICC '{desc}' ({exc}); màu được đọc như sRGB"))
-        return img.convert("RGB") if img.mode == "CMYK" else img
+        return None
     loaded.converted_to_srgb = True
     loaded.notes.append((f"colours converted from the embedded ICC profile '{desc}' to sRGB",
                          f"màu được chuyển từ hồ sơ màu ICC nhúng '{desc}' sang sRGB"))
-    return out
+
+    def convert(part: Image.Image) -> Image.Image:
+        if part.mode == out_mode:
+            ImageCms.applyTransform(part, tr, inPlace=True)
+            return part
+        return ImageCms.applyTransform(part, tr)
+
+    return convert
 
 
 # Linear RGB -> CIE XYZ (D65) of the colour primaries a HEIF nclx box can name (ITU-T H.273 ColourPrimaries).
@@ -283,26 +287,24 @@ def _srgb_encode(lin: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(v * 255.0), 0, 255).astype(np.uint8)
 
 
-def _nclx_to_srgb(img: Image.Image, nclx: dict, loaded: LoadedImage) -> Image.Image:
+def _nclx_converter(img: Image.Image, nclx: dict, loaded: LoadedImage) -> Callable[[Image.Image], Image.Image] | None:
     prim = nclx.get("color_primaries")
     if prim not in _XYZ_FROM or img.mode not in ("RGB", "RGBA"):
-        return img
+        return None
     label, to_xyz = _XYZ_FROM[prim]
     m = (_SRGB_FROM_XYZ @ to_xyz).astype(np.float32)
-    a = np.asarray(img)
     lut = _srgb_lut_decode()
-    out = np.empty_like(a)
-    step = max(1, 4_000_000 // max(1, a.shape[1]))  # bounded temporaries: a few rows at a time
-    for y in range(0, a.shape[0], step):
-        block = lut[a[y:y + step, :, :3]]
-        out[y:y + step, :, :3] = _srgb_encode(block @ m.T)
-        if a.shape[2] == 4:
-            out[y:y + step, :, 3] = a[y:y + step, :, 3]
     loaded.converted_to_srgb = True
     loaded.icc = f"nclx {label}"
     loaded.notes.append((f"colours converted from the HEIF colour primaries {label} to sRGB",
                          f"màu được chuyển từ hệ màu cơ bản {label} của HEIF sang sRGB"))
-    return Image.fromarray(out, img.mode)
+
+    def convert(part: Image.Image) -> Image.Image:
+        a = np.array(part)
+        a[..., :3] = _srgb_encode(lut[a[..., :3]] @ m.T)
+        return Image.fromarray(a, part.mode)
+
+    return convert
 
 
 # ----------------------------------------------------------------------------------------------- alpha
@@ -343,15 +345,13 @@ def _composite_gray(gray: np.ndarray, alpha: np.ndarray, bg_luma: float) -> np.n
     return out
 
 
-def _flatten_alpha(ring_rgb: np.ndarray, ring_alpha: np.ndarray, gray: np.ndarray, alpha: np.ndarray,
-                   loaded: LoadedImage) -> np.ndarray:
-    if int(alpha.min()) >= 255:
-        return gray
+def choose_background(ring_rgb: np.ndarray, ring_alpha: np.ndarray, content_luma: Callable[[], float],
+                      loaded: LoadedImage) -> tuple[int, int, int]:
+    """The colour transparent pixels are composited on: the dominant opaque border colour (the app background);
+    with no opaque border, white or black, whichever contrasts with the opaque content. Noted in `loaded`."""
     bg = border_background(ring_rgb, ring_alpha)
     if bg is None:
-        vis = alpha >= 128
-        content = float(gray[vis].mean()) if vis.any() else 0.0
-        bg = (255, 255, 255) if content < 128 else (0, 0, 0)
+        bg = (255, 255, 255) if content_luma() < 128 else (0, 0, 0)
         loaded.notes.append((f"transparent border: alpha composited on {'white' if bg[0] else 'black'}, "
                              f"opposite to the opaque content",
                              f"viền trong suốt: ghép kênh alpha lên nền {'trắng' if bg[0] else 'đen'}, "
@@ -362,6 +362,19 @@ def _flatten_alpha(ring_rgb: np.ndarray, ring_alpha: np.ndarray, gray: np.ndarra
                              f"ghép kênh alpha lên nền ứng dụng #{bg[0]:02X}{bg[1]:02X}{bg[2]:02X} "
                              f"(màu không trong suốt chiếm ưu thế ở viền ảnh)"))
     loaded.background = [int(v) for v in bg]
+    return bg
+
+
+def _flatten_alpha(ring_rgb: np.ndarray, ring_alpha: np.ndarray, gray: np.ndarray, alpha: np.ndarray,
+                   loaded: LoadedImage) -> np.ndarray:
+    if int(alpha.min()) >= 255:
+        return gray
+
+    def content() -> float:
+        vis = alpha[::4, ::4] >= 128
+        return float(gray[::4, ::4][vis].mean()) if vis.any() else 0.0
+
+    bg = choose_background(ring_rgb, ring_alpha, content, loaded)
     return _composite_gray(gray, alpha, _luma(bg))
 
 
@@ -436,31 +449,60 @@ def _to_8bit(img: Image.Image, png_depth: int | None, loaded: LoadedImage) -> Im
     return img.convert("RGB")
 
 
-def _ring_rgba(img: Image.Image) -> tuple[np.ndarray, np.ndarray]:
-    """RGB and alpha of the border ring only (a few strips, not the whole image)."""
+STRIP_PIXELS = 2_000_000  # pixels per strip: temporaries stay small next to the whole image
+
+
+def _gray_by_strips(img: Image.Image, convert: Callable[[Image.Image], Image.Image] | None,
+                    loaded: LoadedImage) -> np.ndarray:
+    """8-bit grey of an L, LA, RGB, RGBA or CMYK image, converted to sRGB and alpha-composited strip by strip
+    into one preallocated array (peak memory: the decoded image, the grey image and one strip)."""
+    w, h = img.size
+    mode = img.mode
+    if mode == "L" and convert is None:
+        return np.array(img, dtype=np.uint8)
+    alpha = mode in ("LA", "RGBA") and img.getextrema()[-1][0] < 255  # per-band extrema, no copy
+    bg_luma = _alpha_background(img, convert, loaded) if alpha else 0.0
+    out = np.empty((h, w), np.uint8)
+    step = max(1, STRIP_PIXELS // max(1, w))
+    for y in range(0, h, step):
+        part = img.crop((0, y, w, min(h, y + step)))
+        if convert is not None:
+            part = convert(part)
+        if part.mode == "CMYK":
+            part = part.convert("RGB")
+        g = np.asarray(part.getchannel(0) if part.mode in ("L", "LA") else part.convert("L"), dtype=np.uint8)
+        if alpha:
+            g = _composite_gray(g, np.asarray(part.getchannel("A"), dtype=np.uint8), bg_luma)
+        out[y:y + g.shape[0]] = g
+    return out
+
+
+def _alpha_background(img: Image.Image, convert: Callable[[Image.Image], Image.Image] | None,
+                      loaded: LoadedImage) -> float:
+    """Luma of the colour transparent pixels are composited on (sRGB), noted in `loaded`."""
     w, h = img.size
     t = max(1, min(w, h) // 100)
     boxes = [(0, 0, w, t), (0, h - t, w, h), (0, t, t, h - t), (w - t, t, w, h - t)]
-    parts = [np.asarray(img.crop(b).convert("RGBA")).reshape(-1, 4) for b in boxes if b[2] > b[0] and b[3] > b[1]]
+    parts = []
+    for b in boxes:
+        if b[2] > b[0] and b[3] > b[1]:
+            part = img.crop(b)
+            if convert is not None:
+                part = convert(part)
+            parts.append(np.asarray(part.convert("RGBA")).reshape(-1, 4))
     ring = np.concatenate(parts)
-    return ring[:, :3], ring[:, 3]
 
+    def content() -> float:
+        k = max(1, int(math.sqrt(w * h / 250_000)))  # a coarse sample is enough for a mean
+        small = img.reduce(k) if k > 1 else img.copy()
+        if convert is not None:
+            small = convert(small)
+        sa = np.asarray(small.convert("RGBA"))
+        vis = sa[..., 3] >= 128
+        return float(np.asarray(small.convert("L"))[vis].mean()) if vis.any() else 0.0
 
-def _to_gray(img: Image.Image, loaded: LoadedImage) -> np.ndarray:
-    mode = img.mode
-    if mode in ("LA", "RGBA"):
-        a_img = img.getchannel("A")
-        if a_img.getextrema()[0] >= 255:
-            del a_img
-            return np.array(img.convert("L"), dtype=np.uint8)
-        alpha = np.array(a_img, dtype=np.uint8)
-        del a_img
-        ring_rgb, ring_a = _ring_rgba(img)
-        gray = np.array(img.convert("L"), dtype=np.uint8)
-        return _flatten_alpha(ring_rgb, ring_a, gray, alpha, loaded)
-    if mode == "L":
-        return np.array(img, dtype=np.uint8)
-    return np.array(img.convert("L"), dtype=np.uint8)
+    bg = choose_background(ring[:, :3], ring[:, 3], content, loaded)
+    return _luma(bg)
 
 
 def _orientation(img: Image.Image) -> int:
@@ -601,13 +643,12 @@ class _Opened:
                 info = img.info
                 work = _to_8bit(work, png_depth, loaded)
                 icc = info.get("icc_profile")
+                convert = None
                 if icc:
-                    work = _icc_to_srgb(work, icc, loaded)
+                    convert = _icc_converter(work, icc, loaded)
                 elif isinstance(info.get("nclx_profile"), dict):
-                    work = _nclx_to_srgb(work, info["nclx_profile"], loaded)
-                if work.mode == "CMYK":
-                    work = work.convert("RGB")
-                gray = _to_gray(work, loaded)
+                    convert = _nclx_converter(work, info["nclx_profile"], loaded)
+                gray = _gray_by_strips(work, convert, loaded)
                 del work
                 loaded.gray = _orient_gray(gray, loaded.orientation)
                 if loaded.orientation != 1:
