@@ -52,6 +52,7 @@ DEFAULT_MAX_PIXELS = 40_000_000
 DEFAULT_MAX_SIDE = 16_384
 DEFAULT_MAX_ASPECT = 20.0
 DEFAULT_MAX_FRAMES = 10
+STRIP_PIXELS = 500_000  # pixels per strip of colour conversion: temporaries stay small next to the image
 
 READABLE = "PNG, JPEG, WebP, HEIC/HEIF, AVIF, GIF, TIFF or BMP"
 READABLE_VI = "PNG, JPEG, WebP, HEIC/HEIF, AVIF, GIF, TIFF hoặc BMP"
@@ -337,11 +338,12 @@ def _composite_gray(gray: np.ndarray, alpha: np.ndarray, bg_luma: float) -> np.n
     """gray*a + bg*(1-a) in integer arithmetic, a few rows at a time (luma is linear in R, G, B)."""
     out = np.empty_like(gray)
     bg = int(round(bg_luma))
-    step = max(1, 4_000_000 // max(1, gray.shape[1]))
+    step = max(1, STRIP_PIXELS // max(1, gray.shape[1]))
     for y in range(0, gray.shape[0], step):
-        g = gray[y:y + step].astype(np.uint32)
-        a = alpha[y:y + step].astype(np.uint32)
-        out[y:y + step] = ((g * a + bg * (255 - a) + 127) // 255).astype(np.uint8)
+        a = alpha[y:y + step].astype(np.uint16)
+        v = gray[y:y + step].astype(np.uint16) * a  # <= 255 * 255: uint16 holds the sum below
+        v += (255 - a) * bg + 127
+        out[y:y + step] = v // 255
     return out
 
 
@@ -447,9 +449,6 @@ def _to_8bit(img: Image.Image, png_depth: int | None, loaded: LoadedImage) -> Im
     if mode in ("L", "RGB") and "transparency" in img.info:
         return img.convert("RGBA" if mode == "RGB" else "LA")
     return img.convert("RGB")
-
-
-STRIP_PIXELS = 2_000_000  # pixels per strip: temporaries stay small next to the whole image
 
 
 def _gray_by_strips(img: Image.Image, convert: Callable[[Image.Image], Image.Image] | None,
