@@ -634,10 +634,25 @@ def _analyse(source: Any, out: PhotoAnalysis, nm: str, screen_width_mm: float | 
                 decoders_run.append(k)
         sym = best["symbol"]
         H, n = best["H"], best["n"]
-        if sym is None:
-            _note(out, f"a symbol located at {np.round(f.corners.mean(axis=0)).astype(int).tolist()} could not be "
-                       f"read after rectification", f"một mã định vị tại "
-                       f"{np.round(f.corners.mean(axis=0)).astype(int).tolist()} không đọc được sau khi nắn ảnh")
+        if sym is None or sym.text is None:
+            at = np.round(f.corners.mean(axis=0)).astype(int).tolist()
+            if f.text is None:
+                _note(out, f"a symbol located at {at} could not be read, neither on the photo nor rectified",
+                      f"một mã định vị tại {at} không đọc được, cả trên ảnh chụp lẫn sau khi nắn ảnh")
+                continue
+            # read on the photo itself but not on any rectified canvas: report that reading, unmeasured
+            sym = SymbolReport(text=f.text, corners=[[float(x), float(y)] for x, y in f.corners],
+                               metadata_source="zxing-cpp (photo, not rectified)")
+            sym.decoders["zxing-cpp"] = f.text
+            sym.version = f.version
+            _note(out, f"the symbol at {at} was read on the photo but not after rectification: it is not measured",
+                  f"mã tại {at} đọc được trên ảnh chụp nhưng không đọc được sau khi nắn ảnh: không đo được")
+            side_photo = _side_px(f.corners)
+            sym.size_px = round(side_photo, 1)
+            sym.module_px = round(side_photo / (17 + 4 * f.version), 3) if f.version else None
+            out.symbols.append(sym)
+            out.photo["symbols"].append({"found_by": f.by, "corners": sym.corners, "module_px_photo": sym.module_px,
+                                         "rectification": None, "decoders_reading": ["zxing-cpp"]})
             continue
         canvas_corners = np.asarray(sym.corners, np.float64).reshape(-1, 2)
         photo_corners = cv2.perspectiveTransform(canvas_corners.reshape(-1, 1, 2), H).reshape(-1, 2)
