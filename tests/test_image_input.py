@@ -267,7 +267,7 @@ print((status("VmHWM") - cur) * 1024 / li.gray.nbytes)
 """
 
 
-@pytest.mark.parametrize("kind,copies", [("png", 3.0), ("rgba", 8.0), ("p3", 8.0)])
+@pytest.mark.parametrize("kind,copies", [("png", 3.0), ("rgba", 7.0), ("p3", 7.0)])
 def test_peak_memory_is_a_few_grey_copies(tmp_path, kind, copies):
     from fixtures.images.generate import display_p3_icc
 

@@ -493,7 +493,8 @@ def _alpha_background(img: Image.Image, convert: Callable[[Image.Image], Image.I
 
     def content() -> float:
         k = max(1, int(math.sqrt(w * h / 250_000)))  # a coarse sample is enough for a mean
-        small = img.reduce(k) if k > 1 else img.copy()
+        # NEAREST: Pillow's averaging resamplers premultiply a full-size RGBA copy first
+        small = img.resize((max(1, w // k), max(1, h // k)), Image.Resampling.NEAREST) if k > 1 else img.copy()
         if convert is not None:
             small = convert(small)
         sa = np.asarray(small.convert("RGBA"))
