@@ -25,6 +25,7 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from conformance.payload.record import build_payload  # noqa: E402
+from conformance.symbol import analyse_image  # noqa: E402
 from conformance.symbol.photo import analyse_photo  # noqa: E402
 from fixtures.photos.simulate import random_params, simulate_photo  # noqa: E402
 from fixtures.synth.people import make_people  # noqa: E402
@@ -60,6 +61,9 @@ def one(i: int, seed: int, hard: bool) -> dict:
              corner_err_modules=float(np.abs(np.array(s.corners) - np.array(tr["symbol_corners"])).max() / mod_photo),
              qz_diff=(float(s.quiet_zone_modules) - q["effective_quiet_zone"]) if s.quiet_zone_modules is not None
              else None)
+    ref = next((x for x in analyse_image(img).symbols if x.text == q["payload"]), None)  # the screenshot itself
+    if ref is not None and ref.quiet_zone_modules is not None and s.quiet_zone_modules is not None:
+        r["qz_vs_screenshot"] = float(s.quiet_zone_modules) - float(ref.quiet_zone_modules)
     o = an.photo["outline"]
     W, H = tr["photo_size"]
     r["display_visible"] = all(0 <= x < W and 0 <= y < H for x, y in tr["screen_outline"])
@@ -93,6 +97,10 @@ def main() -> int:
         if qz:
             print(f"  quiet zone - truth (modules): median {statistics.median(qz):+.2f}, "
                   f"range {min(qz):+.2f} .. {max(qz):+.2f}")
+        qs = [r["qz_vs_screenshot"] for r in dec if r.get("qz_vs_screenshot") is not None]
+        if qs:
+            print(f"  quiet zone - the screenshot's own measurement (modules): median {statistics.median(qs):+.2f}, "
+                  f"range {min(qs):+.2f} .. {max(qs):+.2f}; within 1 module: {sum(abs(x) <= 1 for x in qs)}/{len(qs)}")
         ol = [r for r in dec if r.get("outline")]
         vis = [r for r in dec if r.get("display_visible") and r["theme"] == "light"]
         print(f"  outline found where the whole display is in the photo, light theme: "

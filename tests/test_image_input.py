@@ -357,3 +357,29 @@ def test_missing_file_and_directory(tmp_path):
     for p, word in ((tmp_path / "nope.png", "not found"), (tmp_path, "not a regular file")):
         an = analyse_frames(p, name="x.png")
         assert an.error and word in an.error and an.error_vi
+
+
+def test_mutated_files_give_an_image_or_a_load_error():
+    """Truncated and bit-flipped copies of every format: a grey image or a LoadError, nothing else escapes."""
+    rng = np.random.default_rng(9)
+    files = sorted(p for p in IMAGES.glob("formats/*") if p.suffix != ".json") + \
+        sorted(p for p in IMAGES.glob("frames/*") if p.suffix != ".json")
+    outcomes = {"ok": 0, "error": 0}
+    for f in files:
+        data = f.read_bytes()
+        for k in range(3):
+            b = bytearray(data)
+            if k == 0:
+                b = b[: int(len(b) * rng.uniform(0.05, 0.9))]
+            else:
+                for _ in range(8):
+                    i = int(rng.integers(0, len(b)))
+                    b[i] ^= int(rng.integers(1, 256))
+            try:
+                for fr in iter_frames(bytes(b), f.name, ImageLimits(max_frames=3)):
+                    assert fr.gray.dtype == np.uint8 and fr.gray.ndim == 2
+                outcomes["ok"] += 1
+            except LoadError as exc:
+                assert f.name in exc.en and f.name in exc.vi
+                outcomes["error"] += 1
+    assert outcomes["error"] > 0 and sum(outcomes.values()) == 3 * len(files)

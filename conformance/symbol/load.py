@@ -596,7 +596,9 @@ class _Opened:
         w, h = self.img.size
         check_size(name, w, h, limits)
         try:
-            self.frames = max(1, int(getattr(self.img, "n_frames", 1) or 1))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self.frames = max(1, int(getattr(self.img, "n_frames", 1) or 1))
         except Exception:  # noqa: BLE001 - a broken frame table: the first frame is still readable
             self.frames = 1
         self.format = self.img.format or (None if self.data is None else "image")
@@ -724,9 +726,19 @@ def probe(source: Any, name: str | None = None, limits: ImageLimits | None = Non
         h, w = source.shape[:2] if source.ndim >= 2 else (0, 0)
         check_size(nm, w, h, limits or ImageLimits())
         return {"format": None, "width": w, "height": h, "frames": 1}
-    op = _Opened(source, nm, limits or ImageLimits())
+    op = _open_guarded(source, nm, limits or ImageLimits())
     w, h = op.img.size
     return {"format": op.format, "width": w, "height": h, "frames": op.frames}
+
+
+def _open_guarded(source: Any, name: str, limits: ImageLimits) -> _Opened:
+    try:
+        return _Opened(source, name, limits)
+    except LoadError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - last line of defence
+        raise LoadError(f"{name}: cannot open the image ({type(exc).__name__}: {exc})",
+                        f"{name}: không mở được ảnh ({type(exc).__name__}: {exc})") from None
 
 
 def load_image(source: Any, name: str | None = None, limits: ImageLimits | None = None, *,
@@ -737,7 +749,7 @@ def load_image(source: Any, name: str | None = None, limits: ImageLimits | None 
     if isinstance(source, np.ndarray):
         return LoadedImage(gray=_array_to_gray(source, nm, limits))
     try:
-        op = _Opened(source, nm, limits)
+        op = _open_guarded(source, nm, limits)
         if frame >= op.frames:
             raise LoadError(f"{nm}: has {op.frames} frame(s), frame {frame + 1} asked for",
                             f"{nm}: chỉ có {op.frames} khung hình, không có khung hình {frame + 1}")
@@ -759,7 +771,7 @@ def iter_frames(source: Any, name: str | None = None, limits: ImageLimits | None
     if isinstance(source, np.ndarray):
         yield LoadedImage(gray=_array_to_gray(source, nm, limits))
         return
-    op = _Opened(source, nm, limits)
+    op = _open_guarded(source, nm, limits)
     for i in range(min(op.frames, limits.max_frames)):
         try:
             yield op.frame(i)
