@@ -272,27 +272,25 @@ def _rectify(gray: np.ndarray, f: _Found, name: str, budget: _Budget) -> dict[st
     best["refined"] = False
     sym = best["symbol"]
     if sym is not None and sym.text is not None and not budget.over():
-        # refine: the canvas corners found by the decoder/grid vs where they should be
+        # refine: where the decoder found the corners on the canvas vs where they were meant to be; re-rectify
+        # from them once (the first homography's fourth corner is only an estimate under perspective)
         n2 = 17 + 4 * sym.version if sym.version else n
-        dst2, side2 = _canvas(n2)
         got = np.asarray(sym.corners, np.float64)
-        if n2 != n or got.shape == (4, 2):
-            ideal_old = _canvas(n)[0] if n2 == n else None
-            if got.shape == (4, 2):
-                # zxing-cpp's corners on the canvas (symbol order) -> photo
+        if got.shape == (4, 2):
+            dev = np.abs(got - dst).max() / RECT_MODULE_PX if n2 == n else math.inf
+            if dev > 0.15:
                 photo_c = cv2.perspectiveTransform(got.reshape(-1, 1, 2), H).reshape(-1, 2)
-                dev = np.abs(got - (ideal_old if ideal_old is not None else got)).max() / RECT_MODULE_PX
-                if n2 != n or dev > 0.15:
-                    H2 = cv2.getPerspectiveTransform(dst2.astype(np.float32),
-                                                     photo_c.astype(np.float32)).astype(np.float64)
-                    canvas = _warp(gray, H2, side2, best["sigma"])
-                    if best["post"] is not None:
-                        canvas = best["post"](canvas)
-                    an = analyse_image(canvas, name=f"{name} (rectified)")
-                    reading, conf, sym2 = _score(an, np.array([side2 / 2, side2 / 2]), side2 * 0.35)
-                    if (reading, conf) >= best["key"] and sym2 is not None and sym2.text == sym.text:
-                        best.update(analysis=an, symbol=sym2, canvas=canvas, H=H2, n=n2, key=(reading, conf),
-                                    refined=True)
+                dst2, side2 = _canvas(n2)
+                H2 = cv2.getPerspectiveTransform(dst2.astype(np.float32),
+                                                 photo_c.astype(np.float32)).astype(np.float64)
+                canvas = _warp(gray, H2, side2, best["sigma"])
+                if best["post"] is not None:
+                    canvas = best["post"](canvas)
+                an = analyse_image(canvas, name=f"{name} (rectified)")
+                reading, conf, sym2 = _score(an, np.array([side2 / 2, side2 / 2]), side2 * 0.35)
+                if (reading, conf) >= best["key"] and sym2 is not None and sym2.text == sym.text:
+                    best.update(analysis=an, symbol=sym2, canvas=canvas, H=H2, n=n2, key=(reading, conf),
+                                refined=True)
     return best
 
 
@@ -342,14 +340,17 @@ def _step_candidates(profile: np.ndarray, inside_right: bool, lo: int, hi: int, 
     return keep
 
 
-def _outermost(profile: np.ndarray, pos: int, inward: int, thr_dark: float, d: int, r: float) -> bool:
+def _outermost(profile: np.ndarray, pos: int, inward: int, thr_dark: float, d: int, r: float, reach: int) -> bool:
     """The display's border is the darkest thing beyond its edge: True when nothing further out (away from the
-    symbol) is darker, by `thr_dark` over about a module, than the darkest level just outside the edge."""
+    symbol, up to `reach` px: an app's panels sit a few per cent of the width inside the display edge) is darker,
+    by `thr_dark` over about a module, than the darkest level just outside the edge."""
     k = max(3, int(round(r)))
     if inward > 0:
-        near, beyond = profile[max(0, pos - 4 * d - k):pos - d + 1], profile[:max(0, pos - 4 * d - k)]
+        a = pos - 4 * d - k
+        near, beyond = profile[max(0, a):pos - d + 1], profile[max(0, a - reach):max(0, a)]
     else:
-        near, beyond = profile[pos + d:pos + 4 * d + k + 1], profile[pos + 4 * d + k + 1:]
+        a = pos + 4 * d + k + 1
+        near, beyond = profile[pos + d:a], profile[a:a + reach]
     near = near[np.isfinite(near)]
     beyond = beyond[np.isfinite(beyond)]
     if len(near) < k:
@@ -404,8 +405,10 @@ def _find_outline(det: np.ndarray, s_det: float, H_photo: np.ndarray, n: int, sy
     m, q = RECT_MODULE_PX, RECT_MARGIN_MODULES * RECT_MODULE_PX
     C = np.array([[m, 0, q], [0, m, q], [0, 0, 1]], np.float64)
     H_det = S @ H_photo @ C  # module units -> detection px
-    r = max(2.0, min(6.0, 180.0 / n))
-    ext = (-3.2 * n, 4.2 * n, -5.5 * n, 6.5 * n)
+    # the display may be up to ~5 symbol widths on either side and ~9 symbol heights above or below (a small
+    # code on a tall screen); the plane view has ~130 px across the symbol
+    r = max(1.5, min(5.0, 130.0 / n))
+    ext = (-5.0 * n, 6.0 * n, -9.0 * n, 10.0 * n)
     img, valid, M = _plane_view(det, H_det, n, ext, r)
     f = cv2.GaussianBlur(img.astype(np.float32), (0, 0), 1.0)
     f[~valid] = np.nan
@@ -453,11 +456,13 @@ def _find_outline(det: np.ndarray, s_det: float, H_photo: np.ndarray, n: int, sy
                            _edge_support(f, valid, "y", B, L, R, False, d, thr, dark_max)]
                     if dbg is not None:
                         dbg["combos"].append(((L, T, R, B), aspect, sup, [
-                            _outermost(prof, pos, inward, thr_dark, d, r) for prof, pos, inward in
+                            _outermost(prof, pos, inward, thr_dark, d, r, int(0.12 * min(w, h)))
+                            for prof, pos, inward in
                             ((prof_x, L, +1), (prof_x, R, -1), (prof_y, T, +1), (prof_y, B, -1))]))
                     if min(sup) < 0.7:
                         continue
-                    if not all(_outermost(prof, pos, inward, thr_dark, d, r) for prof, pos, inward in
+                    reach = int(0.12 * min(w, h))
+                    if not all(_outermost(prof, pos, inward, thr_dark, d, r, reach) for prof, pos, inward in
                                ((prof_x, L, +1), (prof_x, R, -1), (prof_y, T, +1), (prof_y, B, -1))):
                         continue  # something darker lies beyond: this is a lit panel inside the display
                     key = (w * h, min(sup))
