@@ -48,6 +48,7 @@ RECT_MARGIN_MODULES = 12  # canvas margin around the symbol (the quiet zone is m
 MAX_SYMBOLS = 4
 TIME_BUDGET_S = 30.0  # CPU seconds per photo after which remaining variants are skipped (noted)
 SCREEN_RECT_MAX_SIDE = 1600  # long side of the rectified screen image
+MIN_EDGE_SUPPORT = 0.8  # fraction of each display edge that must show the lit-to-border step
 PHONE_ASPECT = (1.6, 2.5)  # display long side / short side: phones are 16:9 (1.78) to 21:9 (2.33)
 
 
@@ -417,8 +418,12 @@ def _find_outline(det: np.ndarray, s_det: float, H_photo: np.ndarray, n: int, sy
     dark = float(sym.dark_luma) if sym is not None and sym.dark_luma is not None else float(np.nanpercentile(f, 5))
     light = float(sym.light_luma) if sym is not None and sym.light_luma is not None else float(np.nanpercentile(f, 95))
     contrast = max(10.0, light - dark)
-    thr = max(12.0, 0.22 * contrast)
-    dark_max = dark + 0.3 * contrast
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        black = float(np.nanpercentile(f, 1))  # the unlit border if it is in view, else the darkest content
+    thr = max(12.0, 0.15 * contrast)
+    # "dark" outside an edge means near the black level: an app's coloured panels are lit, not a border
+    dark_max = min(dark + 0.3 * contrast, black + 0.2 * contrast)
     d = max(2, int(round(0.6 * r)))
     thr_dark = max(6.0, 0.06 * contrast)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -459,7 +464,7 @@ def _find_outline(det: np.ndarray, s_det: float, H_photo: np.ndarray, n: int, sy
                             _outermost(prof, pos, inward, thr_dark, d, r, int(0.12 * min(w, h)))
                             for prof, pos, inward in
                             ((prof_x, L, +1), (prof_x, R, -1), (prof_y, T, +1), (prof_y, B, -1))]))
-                    if min(sup) < 0.7:
+                    if min(sup) < MIN_EDGE_SUPPORT:
                         continue
                     reach = int(0.12 * min(w, h))
                     if not all(_outermost(prof, pos, inward, thr_dark, d, r, reach) for prof, pos, inward in
