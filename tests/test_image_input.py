@@ -383,3 +383,9 @@ def test_mutated_files_give_an_image_or_a_load_error():
                 assert f.name in exc.en and f.name in exc.vi
                 outcomes["error"] += 1
     assert outcomes["error"] > 0 and sum(outcomes.values()) == 3 * len(files)
+
+
+def test_pillow_bomb_guard_is_reported_with_our_limits():
+    """Over ~179 MP Pillow refuses at open; the error still names the size and the profile's limit."""
+    an = analyse_frames(_png(60_000, 60_000, b"\x00"), name="bomb.png")
+    assert an.error and "60000x60000" in an.error and "max_image_side_px" in an.error and "bomb.png" in an.error_vi

@@ -27,6 +27,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 import struct
 import warnings
 from collections import OrderedDict
@@ -592,7 +593,7 @@ class _Opened:
         else:
             self.data = _read_bytes(source, name)
             self.data, self.stripped = strip_png_text(self.data)
-            self.img = _open(self.data, name)
+            self.img = _open(self.data, name, limits)
         w, h = self.img.size
         check_size(name, w, h, limits)
         try:
@@ -702,14 +703,22 @@ def _is_heif(data: bytes) -> bool:
                                                    b"msf1")
 
 
-def _open(data: bytes, name: str) -> Image.Image:
+def _open(data: bytes, name: str, limits: ImageLimits) -> Image.Image:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             return Image.open(io.BytesIO(data))
         except Image.DecompressionBombError as exc:
-            raise LoadError(f"{name}: image has too many pixels ({exc})",
-                            f"{name}: ảnh có quá nhiều điểm ảnh ({exc})") from None
+            # Pillow's own guard fired first (over ~179 MP): say it with the header's size and our limits
+            if data.startswith(PNG_SIGNATURE) and len(data) >= 24:
+                w, h = struct.unpack(">II", data[16:24])
+                check_size(name, w, h, limits)
+            m = re.search(r"\((\d+) pixels\)", str(exc))
+            px = f"{int(m.group(1)):,}" if m else "too many"
+            raise LoadError(f"{name}: image declares {px} pixels, more than the limit of {limits.max_pixels:,}; "
+                            f"not decoded",
+                            f"{name}: ảnh khai báo {px} điểm ảnh, vượt giới hạn {limits.max_pixels:,}; "
+                            f"không giải mã") from None
         except Exception:  # noqa: BLE001 - UnidentifiedImageError, SyntaxError, ValueError, ...
             if _is_heif(data) and not HEIF_SUPPORT:
                 raise LoadError(f"{name}: a HEIC/HEIF image, but HEIF support (pillow-heif) is not installed",
