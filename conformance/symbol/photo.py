@@ -48,6 +48,7 @@ RECT_MARGIN_MODULES = 12  # canvas margin around the symbol (the quiet zone is m
 MAX_SYMBOLS = 4
 TIME_BUDGET_S = 30.0  # CPU seconds per photo after which remaining variants are skipped (noted)
 SCREEN_RECT_MAX_SIDE = 1600  # long side of the rectified screen image
+MAX_EDGE_CANDIDATES = 6  # per side; the display edge is often not the strongest step (dark app bars)
 MIN_EDGE_SUPPORT = 0.8  # fraction of each display edge that must show the lit-to-border step
 PHONE_ASPECT = (1.6, 2.5)  # display long side / short side: phones are 16:9 (1.78) to 21:9 (2.33)
 
@@ -336,7 +337,7 @@ def _step_candidates(profile: np.ndarray, inside_right: bool, lo: int, hi: int, 
     for s, x in out:
         if all(abs(x - k) > 2 * d for _, k in keep):
             keep.append((s, x))
-        if len(keep) >= 4:
+        if len(keep) >= MAX_EDGE_CANDIDATES:
             break
     return keep
 
@@ -445,34 +446,28 @@ def _find_outline(det: np.ndarray, s_det: float, H_photo: np.ndarray, n: int, sy
         missing = [k for k, v in (("left", lefts), ("right", rights), ("top", tops), ("bottom", bottoms)) if not v]
         return {"found": False, "reason": "no display edge found on the " + ", ".join(missing) + " side(s)"}
     best = None
-    for _, L in lefts:
-        for _, R in rights:
-            for _, T in tops:
-                for _, B in bottoms:
-                    w, h = R - L, B - T
-                    if w <= 0 or h <= 0:
-                        continue
-                    aspect = max(w, h) / min(w, h)
-                    if not (PHONE_ASPECT[0] <= aspect <= PHONE_ASPECT[1]):
-                        continue
-                    sup = [_edge_support(f, valid, "x", L, T, B, True, d, thr, dark_max),
-                           _edge_support(f, valid, "y", T, L, R, True, d, thr, dark_max),
-                           _edge_support(f, valid, "x", R, T, B, False, d, thr, dark_max),
-                           _edge_support(f, valid, "y", B, L, R, False, d, thr, dark_max)]
-                    if dbg is not None:
-                        dbg["combos"].append(((L, T, R, B), aspect, sup, [
-                            _outermost(prof, pos, inward, thr_dark, d, r, int(0.12 * min(w, h)))
-                            for prof, pos, inward in
-                            ((prof_x, L, +1), (prof_x, R, -1), (prof_y, T, +1), (prof_y, B, -1))]))
-                    if min(sup) < MIN_EDGE_SUPPORT:
-                        continue
-                    reach = int(0.12 * min(w, h))
-                    if not all(_outermost(prof, pos, inward, thr_dark, d, r, reach) for prof, pos, inward in
-                               ((prof_x, L, +1), (prof_x, R, -1), (prof_y, T, +1), (prof_y, B, -1))):
-                        continue  # something darker lies beyond: this is a lit panel inside the display
-                    key = (w * h, min(sup))
-                    if best is None or key > best[0]:
-                        best = (key, (L, T, R, B), sup)
+    combos = sorted(((R - L) * (B - T), L, T, R, B) for _, L in lefts for _, R in rights for _, T in tops
+                    for _, B in bottoms)
+    sides = ((prof_x, +1), (prof_y, +1), (prof_x, -1), (prof_y, -1))  # left, top, right, bottom
+    for _, L, T, R, B in reversed(combos):  # the largest rectangle that passes every check is the display
+        w, h = R - L, B - T
+        if w <= 0 or h <= 0 or not (PHONE_ASPECT[0] <= max(w, h) / min(w, h) <= PHONE_ASPECT[1]):
+            continue
+        sup = [_edge_support(f, valid, "x", L, T, B, True, d, thr, dark_max),
+               _edge_support(f, valid, "y", T, L, R, True, d, thr, dark_max),
+               _edge_support(f, valid, "x", R, T, B, False, d, thr, dark_max),
+               _edge_support(f, valid, "y", B, L, R, False, d, thr, dark_max)]
+        reach = int(0.12 * min(w, h))
+        outer = [_outermost(prof, pos, inward, thr_dark, d, r, reach)
+                 for (prof, inward), pos in zip(sides, (L, T, R, B))]
+        if dbg is not None:
+            dbg["combos"].append(((L, T, R, B), max(w, h) / min(w, h), sup, outer))
+        if min(sup) < MIN_EDGE_SUPPORT:
+            continue
+        if not all(outer):
+            continue  # something darker lies beyond: this is a lit panel inside the display
+        best = ((w * h, min(sup)), (L, T, R, B), sup)
+        break
     if best is None:
         return {"found": False, "reason": "no rectangle of phone-display shape with a dark border along all four "
                                           "edges around the symbol"}
