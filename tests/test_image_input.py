@@ -389,3 +389,15 @@ def test_pillow_bomb_guard_is_reported_with_our_limits():
     """Over ~179 MP Pillow refuses at open; the error still names the size and the profile's limit."""
     an = analyse_frames(_png(60_000, 60_000, b"\x00"), name="bomb.png")
     assert an.error and "60000x60000" in an.error and "max_image_side_px" in an.error and "bomb.png" in an.error_vi
+
+
+def test_png_colour_key_transparency_is_composited():
+    """An RGB PNG with a tRNS colour key: the keyed colour is transparent (here the code's light modules),
+    composited on the opaque border colour, not left as the key colour."""
+    a = np.full((60, 60, 3), (30, 60, 90), np.uint8)  # opaque app background (the border)
+    a[20:40, 20:40] = (0, 255, 0)  # keyed: transparent
+    buf = io.BytesIO()
+    Image.fromarray(a, "RGB").save(buf, "PNG", transparency=(0, 255, 0))
+    li = load_image(buf.getvalue(), "key.png")
+    assert li.background == [30, 60, 90]
+    assert int(li.gray[30, 30]) == int(li.gray[0, 0])

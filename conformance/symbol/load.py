@@ -423,6 +423,8 @@ def _scale16(a: np.ndarray) -> np.ndarray:
 def _to_8bit(img: Image.Image, png_depth: int | None, loaded: LoadedImage) -> Image.Image:
     """Bring any PIL mode to L, LA, RGB, RGBA or CMYK with 8-bit samples."""
     mode = img.mode
+    if mode in ("L", "RGB") and "transparency" in img.info:  # a tRNS colour key: that colour is transparent
+        return img.convert("RGBA" if mode == "RGB" else "LA")
     if mode in ("L", "LA", "RGB", "RGBA", "CMYK"):
         return img
     if mode.startswith("I;16"):
@@ -447,8 +449,6 @@ def _to_8bit(img: Image.Image, png_depth: int | None, loaded: LoadedImage) -> Im
         return img.convert("LA")
     if mode == "1":
         return img.convert("L")
-    if mode in ("L", "RGB") and "transparency" in img.info:
-        return img.convert("RGBA" if mode == "RGB" else "LA")
     return img.convert("RGB")
 
 
