@@ -643,7 +643,7 @@ def _analyse(source: Any, out: PhotoAnalysis, nm: str, screen_width_mm: float | 
             at = np.round(f.corners.mean(axis=0)).astype(int).tolist()
             if f.text is None:
                 _note(out, f"a symbol located at {at} could not be read, neither on the photo nor rectified",
-                      f"một mã định vị tại {at} không đọc được, cả trên ảnh chụp lẫn sau khi nắn ảnh")
+                      f"một mã tìm thấy tại {at} không đọc được, cả trên ảnh chụp lẫn sau khi nắn ảnh")
                 continue
             # read on the photo itself but not on any rectified canvas: report that reading, unmeasured
             sym = SymbolReport(text=f.text, corners=[[float(x), float(y)] for x, y in f.corners],
