@@ -89,8 +89,10 @@ def main() -> int:
     dec = [r for r in rows if r["decoded"]]
     print(f"photos: {n}  decoded with the right text: {len(dec)} ({100 * len(dec) / n:.0f} %)")
     if dec:
+        pos = [r for r in dec if not r["inverted"]]
         print(f"  ECC/version/mask right: {sum(r['meta'] for r in dec)}/{len(dec)}; all decoders agree: "
-              f"{sum(r['all_decoders'] for r in dec)}/{len(dec)}")
+              f"{sum(r['all_decoders'] for r in dec)}/{len(dec)} (dark-on-light codes: "
+              f"{sum(r['all_decoders'] for r in pos)}/{len(pos)}; zbar and OpenCV do not read light-on-dark)")
         ce = [r["corner_err_modules"] for r in dec]
         print(f"  symbol corner error (modules): median {statistics.median(ce):.2f}, max {max(ce):.2f}")
         qz = [r["qz_diff"] for r in dec if r["qz_diff"] is not None]
