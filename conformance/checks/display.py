@@ -59,6 +59,10 @@ def _payload_masking(ev: EvidenceView, requirement: str) -> list[Observation]:
 
 
 def _screen_text(ev: EvidenceView, requirement: str) -> list[Observation]:
+    if ev.kind == "photo" and ev.display is None and ev.error is None:
+        return [no_evidence(requirement, "the text shown beside the code was not read: the screen's outline was not "
+                            "found in the photo (only the encoded payload is judged)", "không đọc chữ hiển thị cạnh mã: "
+                            "không tìm thấy đường viền màn hình trong ảnh (chỉ đánh giá nội dung mã)")]
     if ev.kind not in SCREEN_KINDS or ev.record is None or ev.display is None:
         return []
     verdict: Mapping[str, Any] | None = ev.display.get(requirement)

@@ -107,6 +107,13 @@ def symbol_quiet_zone(ev: EvidenceView) -> list[Observation]:
                        f"chỉ thấy {qz:.1f} mô-đun vùng trống trước mép ảnh chụp; màn hình có thể còn rộng hơn: "
                        "hãy xem ảnh chụp đầy đủ vùng mã", expected=f">= {need:g}", found=f"{qz:.1f}",
                        measured={**measured, "clipped": True})]
+    if qz < need and ev.kind == "photo":
+        return [unsure("SYMBOL-004",
+                       f"the photographed quiet zone measures {qz:.1f} modules, below {need:g}; measured on a camera "
+                       "photo (faint surroundings and glare make it uncertain): check it on a screenshot",
+                       f"vùng trống đo trên ảnh chụp bằng máy ảnh là {qz:.1f} mô-đun, nhỏ hơn {need:g}; số đo trên ảnh "
+                       "máy ảnh không chắc chắn (nền mờ, chói sáng): hãy kiểm tra trên ảnh chụp màn hình",
+                       expected=f">= {need:g}", found=f"{qz:.1f}", measured={**measured, "photo": True})]
     if qz < need:
         return [not_met("SYMBOL-004", f"quiet zone is {qz:.1f} modules, below the minimum of {need:g}",
                         f"vùng trống rộng {qz:.1f} mô-đun, nhỏ hơn mức tối thiểu {need:g}",
@@ -252,7 +259,45 @@ def symbol_encoding_and_version(ev: EvidenceView) -> list[Observation]:
 MODE_VI = {"byte": "byte", "mixed": "nhiều chế độ", "numeric": "số", "alphanumeric": "chữ-số"}
 
 
-@check("SYMBOL-008", kinds=SHOT, needs=("symbols", "robustness"))
+@check("SYMBOL-005", "SYMBOL-006", kinds=("photo",), needs=("symbols",))
+def photo_size_and_contrast(ev: EvidenceView) -> list[Observation]:
+    """Camera photo: contrast is the camera's, not the screen's (not applicable); the symbol's physical size only
+    when the screen's width is declared and its outline found, judged with the estimate's uncertainty."""
+    out = [not_applicable("SYMBOL-006", "a camera photo shows the camera's exposure, not the screen's contrast and "
+                          "colours: judged on screenshots and recordings only", "ảnh chụp bằng máy ảnh thể hiện độ phơi "
+                          "sáng của máy ảnh, không phải độ tương phản và màu của màn hình: chỉ đánh giá trên ảnh chụp "
+                          "màn hình và video quay màn hình")]
+    photo = ev.detail.get("photo") or {}
+    size = photo.get("size") if isinstance(photo, dict) else None
+    need = ev.thresholds.min_symbol_mm
+    if ev.symbol is None:
+        return out + [no_symbol(ev, "SYMBOL-005")]
+    if not size:
+        why_en, why_vi = ("the photo's evidence item declares no screen_width_mm",
+                          "bằng chứng ảnh chụp không khai báo screen_width_mm")
+        if ev.extra.get("screen_width_mm"):
+            why_en, why_vi = ("the screen's outline was not found in the photo",
+                              "không tìm thấy đường viền màn hình trong ảnh")
+        return out + [not_applicable("SYMBOL-005", f"a camera photo shows no screen pixels; the physical size needs the "
+                                     f"screen's width and outline: {why_en}", "ảnh chụp bằng máy ảnh không cho biết "
+                                     f"điểm ảnh của màn hình; kích thước thực cần chiều rộng và đường viền màn hình: "
+                                     f"{why_vi}")]
+    mm, unc = float(size["symbol_mm"]), float(size.get("uncertainty_mm") or 0.0)
+    m = {"size_mm": round(mm, 2), "uncertainty_mm": round(unc, 2), "method": size.get("method"),
+         "screen_width_mm": ev.extra.get("screen_width_mm")}
+    said_en, said_vi = f"{mm:.1f} ± {unc:.1f} mm", f"{mm:.1f} ± {unc:.1f} mm"
+    if mm + unc < need:
+        return out + [not_met("SYMBOL-005", f"symbol is {said_en} wide on the photographed screen, below {need:g} mm",
+                              f"mã rộng {said_vi} trên màn hình được chụp, nhỏ hơn {need:g} mm", measured=m)]
+    if mm - unc >= need:
+        return out + [met("SYMBOL-005", f"symbol {said_en} wide on the photographed screen (minimum {need:g} mm)",
+                          f"mã rộng {said_vi} trên màn hình được chụp (tối thiểu {need:g} mm)", measured=m)]
+    return out + [unsure("SYMBOL-005", f"symbol {said_en} wide on the photographed screen: the minimum {need:g} mm lies "
+                         "within the estimate's uncertainty", f"mã rộng {said_vi} trên màn hình được chụp: mức tối thiểu "
+                         f"{need:g} mm nằm trong sai số của phép ước lượng", measured=m)]
+
+
+@check("SYMBOL-008", kinds=PIXELS, needs=("symbols", "robustness"))
 def symbol_robust_to_degradation(ev: EvidenceView) -> list[Observation]:
     """Still decodes under the profile's scanning degradations."""
     s = ev.symbol

@@ -17,7 +17,7 @@ from conformance.capture.package import EvidenceItem
 from conformance.checks.context import EvidenceView, Thresholds
 from conformance.payload import parse_payload
 
-SCREEN_KINDS = ("screenshot",)
+SCREEN_KINDS = ("screenshot", "photo")
 PAYLOAD_KIND = "payload"
 RECORDING_KIND = "recording"
 
@@ -107,24 +107,48 @@ def facts_of_analysis(an: Any, needs: frozenset[str]) -> ImageFacts:
     if an.error:
         return ImageFacts(error=(an.error, getattr(an, "error_vi", None) or an.error))
     facts = ImageFacts(width=an.width, height=an.height, symbols=tuple(an.symbols), gray=an.gray)
-    for k in ("frames", "judged_frame"):
-        if getattr(an, k, None) is not None:
+    for k in ("frames", "judged_frame", "notes", "notes_vi"):
+        if getattr(an, k, None):
             facts.detail[k] = getattr(an, k)
-    if "screen_text" in needs and an.gray is not None:
+    if getattr(an, "image", None):
+        facts.detail["format"] = an.image  # file format, bit depth, colour profile, orientation: how it was read
+    photo = getattr(an, "photo", None)
+    if photo is not None:
+        facts.detail["photo"] = photo
+    if "screen_text" in needs:
         from conformance.ocr import read_screen
         from conformance.symbol import symbol_boxes
 
-        facts.screen = read_screen(an.gray, exclude_boxes=symbol_boxes(an.symbols))
+        if photo is not None:
+            # a photo's text is read on the straightened screen, when its outline was found
+            screen = getattr(an, "rectified_screen", None)
+            if screen is not None:
+                facts.screen = read_screen(screen)
+        elif an.gray is not None:
+            facts.screen = read_screen(an.gray, exclude_boxes=symbol_boxes(an.symbols))
     return facts
 
 
 def analyse_image_file(path: Path, name: str, ppi: float | None, profile: Mapping[str, Any],
                        needs: frozenset[str]) -> ImageFacts:
-    """Locate, decode and measure the symbols of one image file (and OCR it when a check needs screen text)."""
-    from conformance.symbol import analyse_image
+    """Locate, decode and measure the symbols of one image file (and OCR it when a check needs screen text): the
+    first frame that shows a symbol of a multi-frame file, within the profile's image limits."""
+    from conformance.symbol.frames import analyse_frames
+    from conformance.symbol.load import ImageLimits
 
-    limits = _limits(profile)
-    an = analyse_image(path, ppi=ppi, max_pixels=int(limits.get("max_image_pixels", 40_000_000)), name=name)
+    an = analyse_frames(path, ppi=ppi, limits=ImageLimits.from_profile(dict(profile)), name=name)
+    return facts_of_analysis(an, needs)
+
+
+def analyse_photo_file(path: Path, name: str, screen_width_mm: float | None, profile: Mapping[str, Any],
+                       needs: frozenset[str]) -> ImageFacts:
+    """A camera photo of the phone screen: the symbol found under perspective, straightened, decoded and measured;
+    the screen's text read on the straightened screen when its outline is found (conformance/symbol/photo.py)."""
+    from conformance.symbol.load import ImageLimits
+    from conformance.symbol.photo import analyse_photo
+
+    an = analyse_photo(path, screen_width_mm=screen_width_mm, limits=ImageLimits.from_profile(dict(profile)),
+                       name=name)
     return facts_of_analysis(an, needs)
 
 
@@ -242,7 +266,10 @@ def recording_views(task: ItemTask) -> list[EvidenceView]:
 
 def file_key(item: EvidenceItem) -> str:
     """Items with the same content and kind share one analysis."""
-    return f"{item.kind}:{item.sha256 or hashlib.sha256(item.file.encode()).hexdigest()}"
+    key = f"{item.kind}:{item.sha256 or hashlib.sha256(item.file.encode()).hexdigest()}"
+    if item.kind == "photo":  # the declared screen width is part of a photo's analysis
+        key += f":{item.extra.get('screen_width_mm')}"
+    return key
 
 
 def analyse_group(tasks: Iterable[ItemTask]) -> list[EvidenceView]:
@@ -257,6 +284,11 @@ def analyse_group(tasks: Iterable[ItemTask]) -> list[EvidenceView]:
             views.extend(recording_views(t))
             continue
         if t.item.kind in SCREEN_KINDS and not t.item.error_en and t.item.path is not None and facts is None:
-            facts = analyse_image_file(t.item.path, t.item.file, t.ppi, t.profile, needs)
+            if t.item.kind == "photo":
+                width_mm = t.item.extra.get("screen_width_mm")
+                facts = analyse_photo_file(t.item.path, t.item.file, float(width_mm) if width_mm else None,
+                                           t.profile, needs)
+            else:
+                facts = analyse_image_file(t.item.path, t.item.file, t.ppi, t.profile, needs)
         views.append(build_view(t, facts if t.item.kind in SCREEN_KINDS else None))
     return views

@@ -7,7 +7,7 @@ import os
 import platform
 import shlex
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -207,7 +207,11 @@ def evidence_entry(views: Sequence[EvidenceView], sha256: str | None, mode: str 
     else:
         if v.width is not None:
             entry["image"] = {"width": v.width, "height": v.height,
-                              **{k: x for k, x in v.detail.items() if k in ("frames", "judged_frame")}}
+                              **{k: x for k, x in v.detail.items()
+                                 if k in ("frames", "judged_frame", "notes", "notes_vi", "format")}}
+        photo = v.detail.get("photo")
+        if isinstance(photo, Mapping):
+            entry["photo"] = {k: photo.get(k) for k in ("outline", "size", "notes", "notes_vi")}
         entry["symbols"] = [s.to_dict() for s in v.symbols]
         if v.symbol_note is not None:
             entry["symbol_note"], entry["symbol_note_vi"] = v.symbol_note
