@@ -6,11 +6,11 @@ interoperability fact we report.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import threading
 import zxingcpp
 
 ZXING = "zxing-cpp"

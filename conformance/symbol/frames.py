@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .analyse import ImageAnalysis, analyse_image
-from .load import ImageLimits, LoadError, LoadedImage, iter_frames, source_name
+from .load import ImageLimits, LoadedImage, LoadError, iter_frames, source_name
 
 
 @dataclass
@@ -84,7 +84,7 @@ def analyse_frames(source: Any, *, ppi: float | None = None, limits: ImageLimits
             if an.error is None and an.symbols:
                 chosen, chosen_info = an, fr
                 break
-            fr.gray = None  # type: ignore[assignment] - keep one decoded frame at a time
+            fr.gray = None  # type: ignore[assignment]  # keep one decoded frame at a time
     except LoadError as exc:
         out = FrameAnalysis(name=nm, error=exc.en, error_vi=exc.vi)
         out.timings_ms["total"] = round((time.perf_counter() - t0) * 1000, 2)
@@ -96,7 +96,7 @@ def analyse_frames(source: Any, *, ppi: float | None = None, limits: ImageLimits
         out.timings_ms["total"] = round((time.perf_counter() - t0) * 1000, 2)
         return out
     assert first is not None and first_info is not None
-    an, info = (chosen, chosen_info) if chosen is not None else (first, first_info)
+    an, info = (chosen, chosen_info) if chosen is not None and chosen_info is not None else (first, first_info)
     out = _promote(an, frames=total, judged_frame=info.frame, frames_examined=examined, image=info.info())
     for en, vi in info.notes:
         _note(out, en, vi)

@@ -31,14 +31,14 @@ import re
 import struct
 import warnings
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
-
-import numpy as np
-from PIL import Image, ImageCms
+from typing import Any
 
 import cv2
+import numpy as np
+from PIL import Image, ImageCms
 
 try:  # HEIC/HEIF from iPhones; without pillow-heif such files get a clear "cannot read HEIC" error
     import pillow_heif
@@ -76,7 +76,7 @@ class ImageLimits:
     max_frames: int = DEFAULT_MAX_FRAMES
 
     @classmethod
-    def from_profile(cls, profile: dict[str, Any] | None) -> "ImageLimits":
+    def from_profile(cls, profile: dict[str, Any] | None) -> ImageLimits:
         """From a whole profile or its `limits` mapping; a missing or unusable value keeps its default."""
         lim = (profile or {}).get("limits", profile or {})
         if not isinstance(lim, dict):
@@ -211,7 +211,7 @@ def _png_bit_depth(data: bytes) -> int | None:
 
 # ----------------------------------------------------------------------------------------------- colour
 _SRGB = ImageCms.createProfile("sRGB")
-_TRANSFORMS: "OrderedDict[tuple[bytes, str], Any]" = OrderedDict()
+_TRANSFORMS: OrderedDict[tuple[bytes, str], Any] = OrderedDict()
 
 
 def _profile_description(icc: bytes) -> str:
@@ -259,7 +259,9 @@ def _icc_converter(img: Image.Image, icc: bytes, loaded: LoadedImage) -> Callabl
         if part.mode == out_mode:
             ImageCms.applyTransform(part, tr, inPlace=True)
             return part
-        return ImageCms.applyTransform(part, tr)
+        converted = ImageCms.applyTransform(part, tr)
+        assert converted is not None  # inPlace=False always returns the new image
+        return converted
 
     return convert
 
@@ -289,7 +291,7 @@ def _srgb_encode(lin: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(v * 255.0), 0, 255).astype(np.uint8)
 
 
-def _nclx_converter(img: Image.Image, nclx: dict, loaded: LoadedImage) -> Callable[[Image.Image], Image.Image] | None:
+def _nclx_converter(img: Image.Image, nclx: dict[str, Any], loaded: LoadedImage) -> Callable[[Image.Image], Image.Image] | None:
     prim = nclx.get("color_primaries")
     if prim not in _XYZ_FROM or img.mode not in ("RGB", "RGBA"):
         return None
@@ -460,7 +462,8 @@ def _gray_by_strips(img: Image.Image, convert: Callable[[Image.Image], Image.Ima
     mode = img.mode
     if mode == "L" and convert is None:
         return np.array(img, dtype=np.uint8)
-    alpha = mode in ("LA", "RGBA") and img.getextrema()[-1][0] < 255  # per-band extrema, no copy
+    extrema: Any = img.getextrema()  # per-band extrema, no copy
+    alpha = mode in ("LA", "RGBA") and extrema[-1][0] < 255
     bg_luma = _alpha_background(img, convert, loaded) if alpha else 0.0
     out = np.empty((h, w), np.uint8)
     step = max(1, STRIP_PIXELS // max(1, w))
@@ -671,7 +674,7 @@ class _Opened:
 
 def _needs_colour(img: Image.Image) -> bool:
     icc = img.info.get("icc_profile")
-    return bool(icc) and not _is_srgb(_profile_description(icc))
+    return isinstance(icc, bytes) and bool(icc) and not _is_srgb(_profile_description(icc))
 
 
 def _read_bytes(source: Any, name: str) -> bytes:

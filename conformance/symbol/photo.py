@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,7 +87,7 @@ class _Found:
 
 
 # ----------------------------------------------------------------------------------------------- detection
-def _zx(img: np.ndarray, *, errors: bool = False, binarizer=None) -> list[Any]:
+def _zx(img: np.ndarray, *, errors: bool = False, binarizer: Any = None) -> list[Any]:
     try:
         kw: dict[str, Any] = dict(formats=zxingcpp.BarcodeFormat.QRCode, text_mode=zxingcpp.TextMode.Plain,
                                   return_errors=errors)
@@ -133,7 +134,7 @@ def _add(found: list[_Found], cand: _Found) -> None:
     found.append(cand)
 
 
-def _detect(gray: np.ndarray, budget: "_Budget") -> tuple[list[_Found], float, list[str]]:
+def _detect(gray: np.ndarray, budget: _Budget) -> tuple[list[_Found], float, list[str]]:
     h, w = gray.shape
     s0 = min(1.0, DETECT_SIDE / max(h, w))
     det = _resize(gray, s0)
@@ -148,7 +149,7 @@ def _detect(gray: np.ndarray, budget: "_Budget") -> tuple[list[_Found], float, l
             ok = r.valid and r.text is not None
             _add(found, _Found(_corners(r) / scale, r.text if ok else None, _version(r), f"zxing-cpp {label}"))
 
-    variants = [
+    variants: list[tuple[str, Callable[[], np.ndarray], float]] = [
         ("detect", lambda: det, s0),
         ("detect+blur", lambda: cv2.GaussianBlur(det, (0, 0), 1.2), s0),
         ("detect+clahe", lambda: _clahe(det), s0),
@@ -400,7 +401,7 @@ def _edge_support(img: np.ndarray, valid: np.ndarray, axis: str, pos: int, a: in
 
 
 def _find_outline(det: np.ndarray, s_det: float, H_photo: np.ndarray, n: int, sym: SymbolReport | None,
-                  dbg: dict | None = None) -> dict[str, Any]:
+                  dbg: dict[str, Any] | None = None) -> dict[str, Any]:
     """Approximate display rectangle in the symbol's plane (module units), or a reason."""
     S = np.diag([s_det, s_det, 1.0])
     # H_photo: canvas px -> photo px; module units -> canvas px:
@@ -472,7 +473,9 @@ def _find_outline(det: np.ndarray, s_det: float, H_photo: np.ndarray, n: int, sy
         return {"found": False, "reason": "no rectangle of phone-display shape with a dark border along all four "
                                           "edges around the symbol"}
     (L, T, R, B), sup = best[1], best[2]
-    to_units = lambda x, y: ((x + 0.5) / r + ext[0], (y + 0.5) / r + ext[2])  # noqa: E731
+    def to_units(x: float, y: float) -> tuple[float, float]:
+        return (x + 0.5) / r + ext[0], (y + 0.5) / r + ext[2]
+
     quad_units = np.array([to_units(L, T), to_units(R, T), to_units(R, B), to_units(L, B)], np.float64)
     return {"found": True, "quad_units": quad_units, "support": sup, "H_units_to_det": H_det, "r": r}
 
@@ -503,7 +506,7 @@ def _refine_lines(gray: np.ndarray, quad: np.ndarray) -> tuple[np.ndarray, list[
                 continue
             prof = cv2.remap(gray, xy[:, 0].astype(np.float32).reshape(1, -1),
                              xy[:, 1].astype(np.float32).reshape(1, -1), cv2.INTER_LINEAR).ravel().astype(np.float64)
-            prof = cv2.GaussianBlur(prof.reshape(1, -1), (0, 0), 1.5).ravel()
+            prof = np.asarray(cv2.GaussianBlur(prof.reshape(1, -1), (0, 0), 1.5).ravel(), np.float64)
             g = np.gradient(prof)  # inside is at +t: a rising profile
             k = int(np.argmax(g))
             if k <= 0 or k >= len(g) - 1 or g[k] <= 0:
