@@ -23,7 +23,6 @@ from typing import Any
 # Status words are a contract (results.json, CLI, pytest outcomes): never rename, only add.
 STATUSES = ("pass", "fail", "warn", "not_applicable", "skip", "review", "error")
 NOT_RUN = "not_run"  # a requirement none of whose checks was selected (partial runs only)
-LEVELS = ("MUST", "SHOULD", "MAY")
 
 MET, NOT_MET, UNSURE, NO_EVIDENCE, NOT_APPLICABLE, UNUSABLE = (
     "met", "not_met", "unsure", "no_evidence", "not_applicable", "unusable")

@@ -1,4 +1,5 @@
-"""HTTP adapter for live candidates: drives the assessment interface (specs/live.md, /assessment/v1).
+"""HTTP adapter for live candidates: drives the assessment interface (specs/assessment-api.openapi.yaml,
+/assessment/v1).
 
 `HttpClient` gives every request the guard rails a capturer needs against an untrusted candidate
 (conformance/capture/bounded.py): bearer token, a TOTAL deadline per request (connection, headers, body and redirect

@@ -2,7 +2,7 @@
 
     capture(config, out_dir, *, records=None, profile=None) -> Path
 
-`config` is a candidate.json document with a `live` section (notes/live.md) and `subjects` (the assessor's test
+`config` is a candidate.json document with a `live` section (specs/candidate.schema.json) and `subjects` (the assessor's test
 accounts = truth). `records` ({subject id: record}) replaces/extends those records (the reference app exposes
 its own; real vendors never do). The result is out_dir with candidate.json, screens/*.png, payloads/*.txt and
 capture/log.json, assessable like a submitted package.

@@ -272,8 +272,3 @@ def has_traceback(text: str | None) -> list[str]:
         return []
     return [m for m in TRACEBACK_MARKERS if m in text]
 
-
-def mask_id(value: str, keep: int = 2) -> str:
-    """Short masked form of a secret for logs ('abcdef' -> 'ab****')."""
-    value = value or ""
-    return value[:keep] + "*" * max(0, len(value) - keep)

@@ -852,18 +852,6 @@ def _host_line(lines: list[dict[str, Any]], box: list[int]) -> dict[str, Any] | 
     return best
 
 
-def _read_crops(norm: np.ndarray, boxes: list[list[int]], lang: str, config: str) -> list[tuple[str, float]]:
-    """Read several small crops in one Tesseract call (stacked, mode 6); (text, mean conf) per crop."""
-    h, w = norm.shape
-    crops = []
-    for x0, y0, x1, y1 in boxes:
-        lh = max(1, y1 - y0)
-        # only the glyphs of the box (neighbouring stars would be read as digits); white margins around them
-        crop = norm[max(0, y0 - 1) : min(h, y1 + 1), max(0, x0 - 1) : min(w, x1 + 1)]
-        crops.append(_resize(crop, min(4.0, max(0.5, 48.0 / lh))) if crop.size else np.full((8, 8), 255, np.uint8))
-    return _read_stacked(crops, config)
-
-
 def _read_stacked(crops: list[np.ndarray], config: str) -> list[tuple[str, float]]:
     """Crops (already scaled) padded, stacked and read in one Tesseract call (mode 6); (text, mean conf) each."""
     if not crops:

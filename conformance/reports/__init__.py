@@ -55,7 +55,7 @@ def _masked(doc: dict[str, Any]) -> dict[str, Any]:
     return masked
 
 
-def write_reports(results: dict[str, Any], out_dir: Path, package: Any = None, analyses: Any = None, *,
+def write_reports(results: dict[str, Any], out_dir: Path, package: Any = None, *,
                   images: dict[str, Any] | None = None, show_pii: bool = False, package_root: Path | None = None,
                   formats: tuple[str, ...] = ("results", "html"), metadata: dict[str, Any] | None = None,
                   ) -> dict[str, Path]:
@@ -65,9 +65,8 @@ def write_reports(results: dict[str, Any], out_dir: Path, package: Any = None, a
     `package.root`). Unless show_pii, personal data is masked in every file and the pictures' QR codes are made
     undecodable. `metadata` (report_number, organisation, assessor, reviewer: conformance/reports/filing.py) goes
     into results["report"] with the time of issue and the scope, and a loaded `package` adds its file manifest
-    (conformance/reports/filing.py); the caller's `results` is not modified. `analyses` is ignored (kept for older
-    callers). Raises ResultsSchemaError when the document breaks the schema (a bug in the suite) and ReportError
-    when a file cannot be written."""
+    (conformance/reports/filing.py); the caller's `results` is not modified. Raises ResultsSchemaError when the
+    document breaks the schema (a bug in the suite) and ReportError when a file cannot be written."""
     from .filing import add_report_block, complete_results
 
     out_dir = Path(out_dir)

@@ -1,4 +1,4 @@
-"""Independent QR module-grid reader (shared research tech.md, Appendix A).
+"""Independent QR module-grid reader (ISO/IEC 18004: format and version information, data placement).
 
 Given a decoder's four outer corners, it estimates the module count from the timing patterns, samples the module
 grid through a homography, orients it by the finder patterns, reads both BCH-protected format-information copies
