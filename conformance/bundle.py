@@ -176,10 +176,18 @@ def write_bundle(out: Path, members: dict[str, bytes | Path], key: Any = None) -
 
 
 def cmd_bundle(ns: argparse.Namespace) -> int:
-    from conformance.cli import (EXIT_UNUSABLE as CLI_UNUSABLE, assess_into, err, exit_code_of, load_inputs,
-                                 print_summary, report_metadata)
-    from conformance.outdir import OutputError
-    from conformance.reports import ALL_FORMATS, ReportError
+    from conformance.cli import EXIT_UNUSABLE as CLI_UNUSABLE
+    from conformance.cli import (
+        assess_into,
+        err,
+        exit_code_of,
+        load_inputs,
+        print_summary,
+        report_metadata,
+        report_unusable,
+        unusable_errors,
+    )
+    from conformance.reports import ALL_FORMATS
     from conformance.specs import SPECS_DIR
 
     out = Path(ns.out)
@@ -205,9 +213,8 @@ def cmd_bundle(ns: argparse.Namespace) -> int:
         try:
             shown = assess_into(plan, stage, show_pii=ns.show_pii, workers=ns.workers, quiet=ns.quiet,
                                 metadata=report_metadata(ns), formats=ALL_FORMATS + ("pdf",))
-        except (OutputError, ReportError) as exc:
-            err(getattr(exc, "message_en", str(exc)), getattr(exc, "message_vi", str(exc)))
-            return CLI_UNUSABLE
+        except unusable_errors() as exc:
+            return report_unusable(exc)
         members: dict[str, bytes | Path] = dict(package_members(plan.package))
         for name in REPORT_FILES:
             members[name] = stage / name

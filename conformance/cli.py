@@ -46,6 +46,29 @@ def err(message_en: str, message_vi: str) -> None:
     print(printable(f"error: {message_en}\nlỗi: {message_vi}"), file=sys.stderr)
 
 
+def unusable_errors() -> tuple[type[Exception], ...]:
+    """Every error that means the input cannot be used (exit 2, nothing written)."""
+    from conformance.capture.package import PackageError
+    from conformance.engine import UsageError
+    from conformance.outdir import OutputError
+    from conformance.reports import ReportError
+    from conformance.specs import SpecError
+
+    return (SpecError, PackageError, UsageError, OutputError, ReportError)
+
+
+def report_unusable(exc: Exception) -> int:
+    """Say, in both languages, which input cannot be used and why (the file and JSON path when there is one);
+    the exit code 2. Works for every error of unusable_errors() and any error with file / json_path /
+    message_en / message_vi attributes (a campaign file's)."""
+    en = getattr(exc, "message_en", None) or getattr(exc, "message", None) or str(exc)
+    vi = getattr(exc, "message_vi", None) or en
+    where = [str(getattr(exc, k)) for k in ("file", "json_path") if getattr(exc, k, None)]
+    prefix = (": ".join(where) + ": ") if where else ""
+    err(prefix + en, prefix + vi)
+    return EXIT_UNUSABLE
+
+
 def exit_code_of(results: dict[str, Any]) -> int:
     """The exit code of a results document (verdict, partial runs and waivers)."""
     from conformance.waivers import exit_code
@@ -83,10 +106,8 @@ class _Progress:
 
 def load_inputs(ns: argparse.Namespace) -> tuple[Any, Any] | int:
     """Plan and waivers from the command line, or the exit code 2 after a clear message (nothing written)."""
-    from conformance.capture.package import PackageError
-    from conformance.engine import Plan, UsageError
-    from conformance.outdir import OutputError, check_out
-    from conformance.specs import SpecError
+    from conformance.engine import Plan
+    from conformance.outdir import check_out
     from conformance.waivers import load_waivers
 
     package = Path(ns.path) if ns.path else EXAMPLE_CANDIDATE
@@ -96,15 +117,8 @@ def load_inputs(ns: argparse.Namespace) -> tuple[Any, Any] | int:
                          items=ns.item if ns.item else None)
         if ns.out:
             check_out(Path(ns.out), plan.package.root)
-    except SpecError as exc:
-        err(f"{exc.file}: {exc.json_path}: {exc.message}", f"{exc.file}: {exc.json_path}: {exc.message_vi}")
-        return EXIT_UNUSABLE
-    except PackageError as exc:
-        err(f"{exc.file}: {exc.json_path}: {exc.message_en}", f"{exc.file}: {exc.json_path}: {exc.message_vi}")
-        return EXIT_UNUSABLE
-    except (UsageError, OutputError) as exc:
-        err(exc.message_en, exc.message_vi)
-        return EXIT_UNUSABLE
+    except unusable_errors() as exc:
+        return report_unusable(exc)
     return plan, waivers
 
 
@@ -129,8 +143,7 @@ def run_assessment(package: Path | str | None, out: Path | str | None = None, pr
 
 
 def cmd_assess(ns: argparse.Namespace) -> int:
-    from conformance.outdir import OutputError, staged_output
-    from conformance.reports import ReportError
+    from conformance.outdir import staged_output
 
     loaded = load_inputs(ns)
     if isinstance(loaded, int):
@@ -143,9 +156,8 @@ def cmd_assess(ns: argparse.Namespace) -> int:
                                 quiet=ns.quiet, metadata=report_metadata(ns), formats=report_formats(ns))
             if getattr(ns, "allure_html", False):
                 build_allure_html(folder)
-    except (OutputError, ReportError) as exc:
-        err(getattr(exc, "message_en", str(exc)), getattr(exc, "message_vi", str(exc)))
-        return EXIT_UNUSABLE
+    except unusable_errors() as exc:
+        return report_unusable(exc)
     if not ns.quiet:
         print_summary(shown, out, ns)
     return exit_code_of(shown)

@@ -119,11 +119,9 @@ def cmd_live(ns) -> int:
 def capture_and_assess(ns, run_capture) -> int:
     """Capture into OUT/package and assess it into OUT, all in one staging folder that replaces OUT when complete
     (conformance/outdir.py): a failed run leaves no half-written output."""
-    from conformance.capture.package import PackageError
-    from conformance.cli import EXIT_UNUSABLE, assess_into, err, exit_code_of, print_summary
+    from conformance.cli import assess_into, exit_code_of, print_summary, report_unusable, unusable_errors
     from conformance.engine import Plan
-    from conformance.outdir import OutputError, staged_output
-    from conformance.reports import ReportError
+    from conformance.outdir import staged_output
 
     out = Path(ns.out)
     try:
@@ -134,12 +132,8 @@ def capture_and_assess(ns, run_capture) -> int:
                 return rc3  # the capture (its log says why) is kept in OUT; no report, no verdict
             plan = Plan.make(package, profile=ns.profile)
             shown = assess_into(plan, folder, show_pii=ns.show_pii, quiet=getattr(ns, "quiet", False))
-    except (OutputError, ReportError) as exc:
-        err(getattr(exc, "message_en", str(exc)), getattr(exc, "message_vi", str(exc)))
-        return EXIT_UNUSABLE
-    except PackageError as exc:
-        err(f"{exc.file}: {exc.json_path}: {exc.message_en}", f"{exc.file}: {exc.json_path}: {exc.message_vi}")
-        return EXIT_UNUSABLE
+    except unusable_errors() as exc:
+        return report_unusable(exc)
     ns.path, ns.today = str(out / "package"), None
     if not getattr(ns, "quiet", False):
         print_summary(shown, out, ns)

@@ -33,12 +33,11 @@ def register(subparsers: Any) -> None:
 def cmd_campaign(ns: argparse.Namespace) -> int:
     from conformance.campaign.load import CampaignError, load_campaign
     from conformance.campaign.run import LineProgress, make_plan, run_campaign
-    from conformance.cli import EXIT_UNUSABLE, err
-    from conformance.engine.plan import UsageError, parse_today
+    from conformance.cli import report_unusable, unusable_errors
+    from conformance.engine.plan import parse_today
     from conformance.engine.run import usable_cores
-    from conformance.outdir import OutputError, check_out, staged_output
-    from conformance.reports import ReportError
-    from conformance.specs import SpecError, load_profile
+    from conformance.outdir import check_out, staged_output
+    from conformance.specs import load_profile
 
     try:
         campaign = load_campaign(ns.campaign)
@@ -48,30 +47,16 @@ def cmd_campaign(ns: argparse.Namespace) -> int:
         out = Path(ns.out) if ns.out else default_out(campaign.name)
         for s in campaign.candidates:
             check_out(out, s.path if s.kind == "package" else None)
-    except CampaignError as exc:
-        err(f"{exc.file}: {exc.json_path}: {exc.message_en}", f"{exc.file}: {exc.json_path}: {exc.message_vi}")
-        return EXIT_UNUSABLE
-    except SpecError as exc:
-        err(f"{exc.file}: {exc.json_path}: {exc.message}", f"{exc.file}: {exc.json_path}: {exc.message}")
-        return EXIT_UNUSABLE
-    except (UsageError, OutputError) as exc:
-        err(exc.message_en, exc.message_vi)
-        return EXIT_UNUSABLE
+    except (CampaignError, *unusable_errors()) as exc:
+        return report_unusable(exc)
     workers = ns.workers or usable_cores()
     progress = None if ns.quiet else LineProgress(sys.stderr, sum(len(p.package.evidence) for p in plans.values()))
     try:
         with staged_output(out) as folder:
             run = run_campaign(campaign, folder, profile=profile, today=today, workers=workers,
                                scheduler=ns.scheduler, show_pii=ns.show_pii, progress=progress, plans=plans)
-    except CampaignError as exc:
-        err(f"{exc.file}: {exc.json_path}: {exc.message_en}", f"{exc.file}: {exc.json_path}: {exc.message_vi}")
-        return EXIT_UNUSABLE
-    except (UsageError, OutputError) as exc:
-        err(exc.message_en, exc.message_vi)
-        return EXIT_UNUSABLE
-    except ReportError as exc:
-        err(str(exc), str(exc))
-        return EXIT_UNUSABLE
+    except (CampaignError, *unusable_errors()) as exc:
+        return report_unusable(exc)
     finally:
         if progress is not None:
             progress.close()
