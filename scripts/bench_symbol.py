@@ -237,12 +237,12 @@ def main() -> int:
         n = sums[-1]["n_1080x2340"] if key == "1080x2340" else sums[-1]["n"]
         print(f"\n{key} screenshots ({n}):")
         print(f"  {'':28s}" + "".join(f"{s['label']:>22s}" for s in sums))
-        for row, get in (("analyse_image CPU ms", lambda s: s[key]["cpu_ms"]),
-                         ("  p90", lambda s: s[key]["cpu_p90_ms"]),
-                         *((f"  stage {k}", (lambda kk: lambda s: s[key]["stages"][kk])(k)) for k in STAGES),
-                         ("robustness() CPU ms", lambda s: s[key]["robustness_ms"]),
-                         ("  stopping when decided", lambda s: s[key]["robustness_stop_ms"]),
-                         ("bare zxing-cpp CPU ms", lambda s: s[key]["bare_zxing_ms"])):
+        for row, get in (("analyse_image CPU ms", lambda s, key=key: s[key]["cpu_ms"]),
+                         ("  p90", lambda s, key=key: s[key]["cpu_p90_ms"]),
+                         *((f"  stage {k}", (lambda kk: lambda s, key=key: s[key]["stages"][kk])(k)) for k in STAGES),
+                         ("robustness() CPU ms", lambda s, key=key: s[key]["robustness_ms"]),
+                         ("  stopping when decided", lambda s, key=key: s[key]["robustness_stop_ms"]),
+                         ("bare zxing-cpp CPU ms", lambda s, key=key: s[key]["bare_zxing_ms"])):
             print(f"  {row:28s}" + "".join(f"{get(s):22.2f}" if get(s) is not None else f"{'-':>22s}"
                                             for s in sums))
     if len(results) == 2:

@@ -107,7 +107,7 @@ class Result:
     error_vi: str | None = None
     declared_length: int | None = None
 
-    def fail(self, kind: str, en: str, vi: str) -> "Result":
+    def fail(self, kind: str, en: str, vi: str) -> Result:
         self.error, self.error_en, self.error_vi = kind, en, vi
         return self
 
@@ -278,7 +278,7 @@ def fetch(method: str, url: str, headers: dict[str, str], *, deadline: float, ma
                 return res.fail("too_large",
                                 f"{method} {url}: {enc} body inflates beyond the limit of {max_bytes} bytes",
                                 f"{method} {url}: nội dung nén {enc} giải nén vượt giới hạn {max_bytes} byte")
-    except (DeadlineExceeded, TimeoutError, socket.timeout):
+    except (DeadlineExceeded, TimeoutError):
         res.fail("deadline",
                  f"{method} {url}: no complete response within {limit_s:g} s (deadline for the whole request: "
                  "connection, headers and body)",

@@ -25,7 +25,8 @@ import selectors
 import socket
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from conformance.capture.bounded import resolve
@@ -64,11 +65,11 @@ class GuardProxy:
     def server(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "GuardProxy":
+    def start(self) -> GuardProxy:
         self._acceptor.start()
         return self
 
-    def __enter__(self) -> "GuardProxy":
+    def __enter__(self) -> GuardProxy:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

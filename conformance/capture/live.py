@@ -128,7 +128,7 @@ def config_problems(config: Any, records: dict[str, Any] | None = None) -> list[
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _positive(value: Any, default: float) -> float:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import unquote_plus, urlsplit
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}

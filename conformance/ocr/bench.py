@@ -52,7 +52,7 @@ def corpus(n_random: int = 24, seed_base: int = 1000, fixtures: bool = True,
 
     from conformance.payload.record import build_payload
     from fixtures.synth.people import make_people
-    from fixtures.synth.screens import ScreenStyle, jpeg, random_style, render_screen_with_truth, qr_boxes
+    from fixtures.synth.screens import ScreenStyle, jpeg, qr_boxes, random_style, render_screen_with_truth
 
     items: list[dict[str, Any]] = []
     # --- committed fixture candidates

@@ -33,7 +33,7 @@ class TesseractFailure(RuntimeError):
 
 def _tesserocr():
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # Tesseract's OpenMP threads cost more CPU than they save here
-    import tesserocr  # noqa: PLC0415
+    import tesserocr
 
     return tesserocr
 
@@ -45,7 +45,7 @@ def backend() -> str:
     try:
         _tesserocr()
         return "tesserocr"
-    except Exception:  # noqa: BLE001
+    except Exception:
         if BACKEND == "tesserocr":
             raise
         return "pytesseract"
@@ -58,7 +58,7 @@ def _api(lang: str):
         tesserocr = _tesserocr()
         try:
             api = tesserocr.PyTessBaseAPI(lang=lang)
-        except Exception as exc:  # noqa: BLE001  (RuntimeError: Failed to init API, e.g. missing language data)
+        except Exception as exc:
             raise TesseractFailure(f"tesserocr could not start Tesseract with languages {lang!r}: {exc}") from exc
         with _LOCK:
             for k in [k for k in _APIS if k[0] != os.getpid()]:
@@ -96,14 +96,14 @@ def data(gray: np.ndarray, lang: str, psm: int, whitelist: str | None = None) ->
     characters of `whitelist`."""
     gray = np.ascontiguousarray(gray, dtype=np.uint8)
     if backend() == "pytesseract":
-        import pytesseract  # noqa: PLC0415
-        from PIL import Image  # noqa: PLC0415
+        import pytesseract
+        from PIL import Image
 
         cfg = f"--psm {psm}" + (f" -c tessedit_char_whitelist={whitelist}" if whitelist else "")
         try:
             d = pytesseract.image_to_data(Image.fromarray(gray), lang=lang, config=cfg,
                                           output_type=pytesseract.Output.DICT)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise TesseractFailure(f"{type(exc).__name__}: {exc}") from exc
         d["conf"] = [_num(c) for c in d.get("conf", [])]
         return d
@@ -114,7 +114,7 @@ def data(gray: np.ndarray, lang: str, psm: int, whitelist: str | None = None) ->
         h, w = gray.shape
         api.SetImageBytes(gray.tobytes(), w, h, 1, w)
         tsv = api.GetTSVText(0) or ""
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise TesseractFailure(f"{type(exc).__name__}: {exc}") from exc
     finally:
         try:

@@ -44,12 +44,12 @@ CPU: `timings_ms["cpu"]` is this process's CPU time for the reading plus that of
 """
 from __future__ import annotations
 
-import os
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -152,7 +152,7 @@ def _lines_of(mask: np.ndarray, transpose: bool, comps: np.ndarray | None = None
 
 
 def _zone(reading, qr: list[list[int]], shape: tuple[int, int]) -> list[list[int]]:
-    from .match import DOB_LABELS, DOC_LABELS, _DMY, _YMD
+    from .match import _DMY, _YMD, DOB_LABELS, DOC_LABELS
 
     h, w = shape
     zones = []

@@ -241,19 +241,19 @@ def create_app(config: RefAppConfig | None = None) -> Flask:
         return None
 
     @app.errorhandler(404)
-    def not_found(e):  # noqa: ANN001
+    def not_found(e):
         if request.path.startswith(API) or request.path.startswith("/app/"):
             return _err(404, "not found", "không tìm thấy")
         return e
 
     @app.errorhandler(405)
-    def bad_method(e):  # noqa: ANN001
+    def bad_method(e):
         resp = _err(405, f"method {request.method} not allowed", f"không hỗ trợ phương thức {request.method}")
         resp.headers["Allow"] = ", ".join(e.valid_methods or [])
         return resp
 
     @app.errorhandler(500)
-    def server_error(e):  # noqa: ANN001
+    def server_error(e):
         return _err(500, "internal error", "lỗi máy chủ")
 
     # ---- assessment interface ----------------------------------------------------------------------

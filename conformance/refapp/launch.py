@@ -80,7 +80,7 @@ class RefAppProcess:
         if self.proc.stdout:
             self.proc.stdout.close()
 
-    def __enter__(self) -> "RefAppProcess":
+    def __enter__(self) -> RefAppProcess:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import io
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import segno
@@ -22,7 +22,7 @@ _REGULAR = ("NotoSans-Regular.ttf", "DejaVuSans.ttf", "LiberationSans-Regular.tt
 _BOLD = ("NotoSans-Bold.ttf", "DejaVuSans-Bold.ttf", "LiberationSans-Bold.ttf")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _font_path(bold: bool) -> str | None:
     for name in _BOLD if bold else _REGULAR:
         for d in _FONT_DIRS:
@@ -32,7 +32,7 @@ def _font_path(bold: bool) -> str | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def font(size: int, bold: bool = False) -> ImageFont.ImageFont:
     path = _font_path(bold)
     if path is None:
@@ -53,8 +53,8 @@ def qr_png(payload: str, ecc: str = "M", scale: int = 10) -> bytes:
 
 
 def _center_text(draw: ImageDraw.ImageDraw, y: int, text: str, f, fill) -> int:
-    l, t, r, b = draw.textbbox((0, 0), text, font=f)
-    draw.text(((SCREEN_W - (r - l)) // 2 - l, y - t), text, font=f, fill=fill)
+    x0, t, r, b = draw.textbbox((0, 0), text, font=f)
+    draw.text(((SCREEN_W - (r - x0)) // 2 - x0, y - t), text, font=f, fill=fill)
     return y + (b - t)
 
 
@@ -92,8 +92,8 @@ def screen_png(payload: str, displayed: dict, mode: str, *, ecc: str = "M", modu
     rows = (("Số CCCD", displayed.get("so_giay_to", "")), ("Ngày sinh", displayed.get("ngay_sinh", "")))
     for label, value in rows:
         d.text((110, y), label, font=font(44), fill=MUTED)
-        l, t, r, b = d.textbbox((0, 0), value, font=font(48, True))
-        d.text((SCREEN_W - 110 - (r - l) - l, y - 2), value, font=font(48, True), fill=INK)
+        x0, t, r, b = d.textbbox((0, 0), value, font=font(48, True))
+        d.text((SCREEN_W - 110 - (r - x0) - x0, y - 2), value, font=font(48, True), fill=INK)
         y += 100
     if toggle_label:
         by = card_bottom + 60

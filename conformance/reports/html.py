@@ -33,11 +33,17 @@ ROWS_PER_PAGE = 250  # compact rows are shown in pages of this many items (manif
 GROUP_OPEN_ITEMS = 250  # the package has at most this many items or the page holds an item not passed
 MAX_PRINTED_ROWS = 300  # compact rows in the PDF (the full list is in report.html and results.json)
 
-from conformance.words import (  # noqa: E402  (one table of words for every layer)
-    KIND_WORDS, LEVEL_WORDS, MODE_WORDS, STATUS_MEANING, STATUS_WORDS, VERDICT_MEANING, VERDICT_WORDS)
-
 from conformance.rules.fields import EXT_ITEMS as _EXT_FIELDS  # noqa: E402
 from conformance.rules.fields import EXT_SEP, FIELD_SEP, SPEC_FIELD_NAMES  # noqa: E402
+from conformance.words import (  # noqa: E402  (one table of words for every layer)
+    KIND_WORDS,
+    LEVEL_WORDS,
+    MODE_WORDS,
+    STATUS_MEANING,
+    STATUS_WORDS,
+    VERDICT_MEANING,
+    VERDICT_WORDS,
+)
 
 PAYLOAD_FIELDS = list(SPEC_FIELD_NAMES)
 EXT_ITEMS = [(f.label_vi[:1].upper() + f.label_vi[1:], f.label_en) for f in _EXT_FIELDS]
@@ -415,7 +421,7 @@ def build_view(results: dict, images: dict[str, Any], *, redact: bool) -> dict[s
         if img is not None:
             try:
                 img_uri = _image_uri(img, syms, redact, ocr_boxes_of(e.get("screen_text")), read_regions(fs))
-            except Exception as exc:  # a broken picture must not lose the whole report
+            except Exception as exc:  # noqa: BLE001 - a broken picture must not lose the whole report
                 img_error = f"{type(exc).__name__}: {exc}"
         st = e.get("screen_text") if isinstance(e.get("screen_text"), dict) else None
         shows_text = any(str(it["req"].get("id", "")).startswith("DISPLAY") for it in open_fs)

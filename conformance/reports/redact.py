@@ -57,8 +57,9 @@ import datetime as _dt
 import html as _html
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any
 
 APP_MASK = "*"
 MASK_UPPER, MASK_LOWER, MASK_DIGIT = "X", "x", "9"
@@ -590,7 +591,7 @@ class Redactor:
             self._compiled = (sorted(set(nums), key=lambda x: -len(x[0])), names, dates)
         return self._compiled
 
-    def _value_pass(self, view: "_View", t: str, dec: list[int]) -> None:
+    def _value_pass(self, view: _View, t: str, dec: list[int]) -> None:
         """Mask every known value in every written form."""
         nums, names, dates = self._patterns()
         if nums and any(c.isdigit() for c in t):
