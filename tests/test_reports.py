@@ -402,7 +402,7 @@ def test_images_read_from_package_root_when_not_given(realistic, tmp_path):
 
     (Pkg.root / "screens").mkdir(parents=True)
     Image.fromarray(images["screens/s1-default.png"]).save(Pkg.root / "screens/s1-default.png")
-    out = write_reports(results, tmp_path / "out", Pkg(), None)
+    out = write_reports(results, tmp_path / "out", Pkg())
     html = out["html"].read_text(encoding="utf-8")
     assert html.count('src="data:image/jpeg;base64,') == 1
 
