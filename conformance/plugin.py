@@ -52,6 +52,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): requirement IDs a conformance check verifies")
+    if config.getoption("--candidate", None) and not hasattr(config, "workerinput"):
+        # an unusable package, profile or --out is a usage error before any test runs, as in `assess`
+        fe = state(config)
+        if config.getoption("--out", None):
+            from conformance.outdir import OutputError, check_out
+
+            try:
+                check_out(Path(config.getoption("--out")), fe.plan.package.root)
+            except OutputError as exc:
+                raise pytest.UsageError(f"{exc.message_en}\n{exc.message_vi}") from None
     if config.getoption("--campaign", None):
         from conformance.campaign.frontend import CampaignHooks
 
@@ -115,12 +125,12 @@ def state(config: pytest.Config) -> FrontEnd:
                 fe = CampaignFrontEnd(config)  # type: ignore[assignment]
             else:
                 fe = FrontEnd(config)
-        except CampaignError as exc:
-            raise pytest.UsageError(f"{exc.file}: {exc.json_path}: {exc.message_en}") from None
-        except PackageError as exc:
-            raise pytest.UsageError(f"{exc.file}: {exc.json_path}: {exc.message_en}") from None
-        except (SpecError, UsageError) as exc:
-            raise pytest.UsageError(str(exc)) from None
+        except (CampaignError, PackageError, SpecError, UsageError) as exc:
+            en = getattr(exc, "message_en", None) or getattr(exc, "message", None) or str(exc)
+            vi = getattr(exc, "message_vi", None) or en
+            where = ": ".join(str(getattr(exc, k)) for k in ("file", "json_path") if getattr(exc, k, None))
+            prefix = f"{where}: " if where else ""
+            raise pytest.UsageError(f"{prefix}{en}\n{prefix}{vi}") from None
         config.stash[STATE] = fe
     return fe
 
@@ -210,15 +220,17 @@ def outcome(fe: Any, findings: list[Finding], item: pytest.Item) -> None:
     def text(fs: list[Finding]) -> str:
         return fe.mask("; ".join(f"{f.requirement} [{f.status}] {f.message_en}" for f in fs))
 
-    if by.get("fail"):
+    # the case's status is the engine's (item_status: fail > error > warn > review > pass > skip > n/a), so a review
+    # next to passing findings is still a review, as in results.json
+    if status == "fail":
         pytest.fail(text(by["fail"]), pytrace=False)
-    if by.get("error"):
+    if status == "error":
         raise EvidenceError(text(by["error"]))
     for f in by.get("warn", []):
         warnings.warn(ConformanceWarning(fe.mask(f"{f.requirement} [warn] {f.message_en}")), stacklevel=1)
-    if by.get("review") and not by.get("pass") and not by.get("warn"):
+    if status == "review":
         pytest.skip(f"review needed: {text(by['review'])}")
-    if not by.get("pass") and not by.get("warn") and not by.get("review"):
+    if status in ("skip", "not_applicable"):
         pytest.skip(text(by.get("skip", []) + by.get("not_applicable", [])) or "nothing to judge")
 
 

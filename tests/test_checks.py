@@ -200,3 +200,36 @@ def test_worker_count_does_not_change_results(tmp_path):
         for k in ("generated_at", "duration_s", "environment"):
             d.pop(k)
     assert json.dumps(one, sort_keys=True) == json.dumps(two, sort_keys=True)
+
+
+def test_a_crashing_decoder_is_an_error_not_a_failed_requirement(tmp_path, monkeypatch):
+    """A reference decoder that crashes on a capture says nothing about the candidate: SYMBOL-002 is `error` when a
+    secondary decoder crashes, and the whole item is `error` when the primary one does (never SYMBOL-001 fail)."""
+    from conformance.symbol import decoders
+
+    pkg = one_screen(tmp_path, [symbol_image(build_payload(SUBJECT))])
+
+    def crash(img):
+        raise RuntimeError("injected decoder crash")
+
+    monkeypatch.setattr(decoders, "zbar_read", crash)
+    st = statuses(pkg)
+    assert st["SYMBOL-002"] == "error" and st["SYMBOL-001"] == "pass"
+    monkeypatch.setattr(decoders, "zxing_read", crash)
+    doc = assess(pkg, today=TODAY, workers=1).to_dict()
+    st = {r["id"]: r["status"] for r in doc["requirements"]}
+    assert st["SYMBOL-001"] == "error" and st["PAYLOAD-003"] == "error"
+    assert doc["verdict"] == "incomplete" and "RuntimeError" in doc["evidence"][0]["error"]
+
+
+def test_no_degradation_to_survive_is_not_a_pass(tmp_path):
+    """A profile that sets no degradation (or requires none to pass) judges no robustness: SYMBOL-008 is not
+    applicable, never a pass on nothing."""
+    from conformance.specs import load_profile
+
+    profile = load_profile()
+    profile["symbol"] = dict(profile["symbol"], degradations=[])
+    pkg = one_screen(tmp_path, [symbol_image(build_payload(SUBJECT))])
+    st = {r["id"]: r["status"] for r in assess(pkg, today=TODAY, workers=1, profile=profile,
+                                               checks=["symbol_robust_to_degradation"]).to_dict()["requirements"]}
+    assert st["SYMBOL-008"] == "not_applicable"

@@ -17,7 +17,7 @@ from typing import Any
 from conformance.capture.netguard import is_loopback
 from conformance.checks.context import PackageView
 from conformance.checks.registry import check
-from conformance.model import Observation, met, no_evidence, not_met, unusable
+from conformance.model import Observation, met, no_evidence, not_applicable, not_met, unusable
 
 REQ = "PRIV-001"
 URL_FIELDS = ("so_giay_to", "ngay_sinh", "phone", "bhyt")
@@ -47,13 +47,16 @@ def judge_transport(log: dict[str, Any]) -> Observation:
                        f"transport: {len(plain)} response(s) carrying personal data travelled over plain HTTP",
                        f"mã hoá đường truyền: {len(plain)} phản hồi chứa dữ liệu cá nhân đi qua HTTP không mã hoá",
                        measured={"check": "transport", "exchanges": [_ex_measured(e) for e in plain[:MAX_LISTED]]})
-    local = all(is_loopback(str(e.get("url", ""))) for e in pd)
-    return met(REQ,
-                   f"transport: {len(pd)} personal-data response(s), all over HTTPS"
-                   + (" or loopback (local test rig: HTTPS not judged)" if local else ""),
-                   f"mã hoá đường truyền: {len(pd)} phản hồi chứa dữ liệu cá nhân, đều qua HTTPS"
-                   + (" hoặc loopback (máy cục bộ: không đánh giá HTTPS)" if local else ""),
-                   measured={"check": "transport", "count": len(pd), "loopback_only": local})
+    https = [e for e in pd if str(e.get("url", "")).lower().startswith("https://")]
+    if not https:  # a local test rig: nothing travelled over a network, so encryption cannot be judged
+        return not_applicable(REQ, f"transport: all {len(pd)} personal-data response(s) came from this machine "
+                              "(loopback, a local test rig): HTTPS is not judged",
+                              f"mã hoá đường truyền: cả {len(pd)} phản hồi chứa dữ liệu cá nhân đến từ chính máy này "
+                              "(máy thử nghiệm cục bộ): không đánh giá HTTPS",
+                              measured={"check": "transport", "count": len(pd), "loopback_only": True})
+    return met(REQ, f"transport: {len(https)} personal-data response(s) over HTTPS, none over plain HTTP",
+               f"mã hoá đường truyền: {len(https)} phản hồi chứa dữ liệu cá nhân qua HTTPS, không có phản hồi nào qua "
+               "HTTP không mã hoá", measured={"check": "transport", "count": len(pd), "https": len(https)})
 
 
 def judge_no_store(log: dict[str, Any]) -> Observation:

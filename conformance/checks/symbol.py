@@ -7,7 +7,7 @@ from typing import Any
 from conformance.checks._common import no_symbol
 from conformance.checks.context import EvidenceView
 from conformance.checks.registry import check
-from conformance.model import Observation, met, not_applicable, not_met, unsure
+from conformance.model import Observation, met, not_applicable, not_met, unsure, unusable
 
 SHOT = ("screenshot", "photo", "recording")  # every capture of the screen (a recording: its representative frames)
 PIXELS = ("screenshot", "recording")  # captures whose pixels are the screen's (not a camera's)
@@ -47,6 +47,12 @@ def symbol_decoders_agree(ev: EvidenceView) -> list[Observation]:
     s = ev.symbol
     if s is None:
         return [no_symbol(ev, "SYMBOL-002")]
+    crashed = dict(getattr(s, "decoder_errors", None) or {})
+    if crashed:
+        said = "; ".join(f"{k}: {v}" for k, v in sorted(crashed.items()))
+        return [unusable("SYMBOL-002", f"reference decoder(s) could not run on this symbol ({said}): nothing is known "
+                         "of what they read", f"bộ giải mã tham chiếu không chạy được trên mã này ({said}): không biết "
+                         "chúng đọc ra gì", measured={"decoder_errors": crashed})]
     reads = dict(s.decoders)
     missing = sorted(k for k, v in reads.items() if v is None)
     differ = sorted(k for k, v in reads.items() if v is not None and v != s.text)
@@ -310,6 +316,9 @@ def symbol_robust_to_degradation(ev: EvidenceView) -> list[Observation]:
     skipped = [r["name"] for r in results if r.get("not_run")]
     need = min(ev.thresholds.min_degradations_passed, len(results))
     measured = {"passed": ok, "failed": failed, "not_run": skipped}
+    if need == 0:  # nothing to survive: the profile judges no robustness
+        return [not_applicable("SYMBOL-008", "the profile sets no degradation that the symbol must survive",
+                               "hồ sơ đánh giá không đặt ra suy giảm nào mà mã phải vượt qua", measured=measured)]
     if len(ok) < need:
         return [not_met("SYMBOL-008",
                         f"decodes under {len(ok)} of {len(results)} degradations (needs {need}); failed: "

@@ -572,7 +572,9 @@ def validate_payload(data: bytes | str, *, mode: str | None = None, masking: str
     if isinstance(today, _dt.datetime):
         today = today.date()
     elif not isinstance(today, _dt.date):
-        today = _dt.date.today()
+        from conformance.clock import today as vietnam_today
+
+        today = vietnam_today()
     max_bytes = int(max_bytes)
     size = _size(data)
     if max_bytes >= 0 and size > max_bytes:

@@ -23,18 +23,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-TIMEZONE = "Asia/Ho_Chi_Minh"
+from conformance.clock import TIMEZONE, vietnam_tz
+
 METADATA_KEYS = ("report_number", "organisation", "assessor", "reviewer")
 MAX_METADATA_CHARS = 200
-
-
-def vietnam_tz() -> dt.tzinfo:
-    try:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo(TIMEZONE)
-    except Exception:  # noqa: BLE001 - no tz database: Vietnam has kept UTC+7 without daylight saving since 1975
-        return dt.timezone(dt.timedelta(hours=7), "ICT")
 
 
 def local_time(stamp: str | dt.datetime | None) -> str:

@@ -16,6 +16,7 @@ import math
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -33,6 +34,7 @@ class SymbolReport:
     text: str | None = None
     raw_bytes: bytes | None = None
     decoders: dict[str, str | None] = field(default_factory=lambda: {n: None for n in D.DECODER_NAMES})
+    decoder_errors: dict[str, str] = field(default_factory=dict)  # a secondary decoder that crashed or timed out
     ecc: str | None = None
     version: int | None = None
     mask: int | None = None
@@ -108,6 +110,7 @@ def _json_safe(v: Any) -> Any:
     return v
 
 
+SECONDARY_TIMEOUT_S = 60.0  # a secondary decoder that takes longer on one crop has hung (recorded, never "not read")
 SECONDARY_MODULE_PX = 6.0  # secondaries see the region downscaled (never enlarged) to about this module size
 SECONDARY_MARGIN_MODULES = 6  # region margin: the standard 4-module quiet zone plus 2
 
@@ -340,8 +343,12 @@ def _finish_secondaries(pending: list[tuple[str, Future[tuple[D.Hit | None, floa
                         tm: dict[str, float]) -> None:
     for name, fut in pending:
         try:
-            hit, ms = fut.result(timeout=60)
-        except Exception:  # noqa: BLE001 - a secondary decoder crashing on this input is reported as "not read"
+            hit, ms = fut.result(timeout=SECONDARY_TIMEOUT_S)
+        except FutureTimeout:
+            rep.decoder_errors[name] = f"no answer within {SECONDARY_TIMEOUT_S:g} s"
+            hit, ms = None, 0.0
+        except Exception as exc:  # noqa: BLE001 - recorded: SYMBOL-002 is then `error`, never "not read"
+            rep.decoder_errors[name] = f"{type(exc).__name__}: {exc}"[:200]
             hit, ms = None, 0.0
         tm[name] += ms
         rep.decoders[name] = hit.text if hit is not None else None

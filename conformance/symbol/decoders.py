@@ -50,12 +50,10 @@ class Hit:
 
 
 def zxing_read(img: np.ndarray) -> list[Any]:
-    """All QR symbols zxing-cpp finds (zxingcpp.Barcode objects)."""
-    try:
-        return list(zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode),
-                                           text_mode=zxingcpp.TextMode.Plain))
-    except Exception:  # noqa: BLE001
-        return []
+    """All QR symbols zxing-cpp finds (zxingcpp.Barcode objects). A crash of the decoder propagates: the caller
+    reports it (an analysis that cannot run is an error, never "nothing found")."""
+    return list(zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode),
+                                       text_mode=zxingcpp.TextMode.Plain))
 
 
 def zxing_corners(r: Any) -> np.ndarray:
@@ -67,10 +65,7 @@ def zxing_corners(r: Any) -> np.ndarray:
 def zbar_read(img: np.ndarray) -> list[Hit]:
     if _pyzbar is None:
         return []
-    try:
-        res = _zbar_decode(np.ascontiguousarray(img, dtype=np.uint8))
-    except Exception:  # noqa: BLE001
-        return []
+    res = _zbar_decode(np.ascontiguousarray(img, dtype=np.uint8))  # a crash propagates (see zxing_read)
     hits = []
     for data, polygon, orientation in res:
         pts = np.array(polygon, np.float64).reshape(-1, 2)
@@ -146,18 +141,15 @@ def opencv_read(img: np.ndarray) -> list[Hit]:
     if not _HAS_ARUCO:
         return []
     raw = None
-    try:
-        with _ARUCO_LOCK:  # one detector object; calls may come from the secondary-decoder threads
-            if _aruco is None:
-                _aruco = cv2.QRCodeDetectorAruco()
-            try:
-                text, pts, _straight = _aruco.detectAndDecode(img)
-            except UnicodeDecodeError:
-                raw, pts, _straight = _aruco.detectAndDecodeBytes(img)
-                raw = bytes(raw) if raw is not None else b""
-                text = raw.decode("utf-8", errors="replace")
-    except Exception:  # noqa: BLE001
-        return []
+    with _ARUCO_LOCK:  # one detector object; calls may come from the secondary-decoder threads
+        if _aruco is None:
+            _aruco = cv2.QRCodeDetectorAruco()
+        try:
+            text, pts, _straight = _aruco.detectAndDecode(img)
+        except UnicodeDecodeError:  # a payload that is not UTF-8: read its bytes
+            raw, pts, _straight = _aruco.detectAndDecodeBytes(img)
+            raw = bytes(raw) if raw is not None else b""
+            text = raw.decode("utf-8", errors="replace")
     if not text or pts is None:
         return []
     pts = np.asarray(pts, np.float64).reshape(-1, 2)

@@ -94,7 +94,7 @@ def _zx(img: np.ndarray, *, errors: bool = False, binarizer: Any = None) -> list
         if binarizer is not None:
             kw["binarizer"] = binarizer
         return list(zxingcpp.read_barcodes(img, **kw))
-    except Exception:  # noqa: BLE001
+    except ValueError:  # this zxing-cpp build does not know a binarizer or option asked for: nothing read with it
         return []
 
 
