@@ -429,7 +429,7 @@ def verify_bundle(path: Path, pubkey_path: str | None = None, workers: int | Non
             profile = load_profile(files[profiles[0]])
         except SpecError as exc:
             raise BundleError(f"{shown}: {profiles[0]}: {exc.json_path}: {exc.message}",
-                              f"{shown}: {profiles[0]}: {exc.json_path}: {exc.message}") from None
+                              f"{shown}: {profiles[0]}: {exc.json_path}: {exc.message_vi}") from None
         cat = files.get("catalogue/requirements.yaml")
         if cat is not None and _sha256_file(cat) != _sha256_file(SPECS_DIR / "requirements.yaml"):
             say("note / ghi chú: the archived requirement catalogue differs from this suite's; statuses are judged "

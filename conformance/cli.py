@@ -207,26 +207,36 @@ def print_summary(results: dict[str, Any], out: Path, ns: argparse.Namespace) ->
 
     cand = results["candidate"]
     say(f"Candidate / Ứng dụng: {cand.get('name')} {cand.get('version', '')}".rstrip())
-    say(f"{'ID':<12} {'LEVEL':<7} {'ORIGIN':<8} {'STATUS':<8} TITLE")
+    say(f"{'ID':<12} {'LEVEL':<7} {'ORIGIN':<8} {'STATUS':<8} TITLE / TÊN YÊU CẦU")
     for r in results["requirements"]:
-        say(f"{r['id']:<12} {r['level']:<7} {r['origin']:<8} {STATUS_MARK[r['status']]:<8} {r['title_en']}")
+        say(f"{r['id']:<12} {r['level']:<7} {r['origin']:<8} {STATUS_MARK[r['status']]:<8} {r['title_en']} / "
+            f"{r['title_vi']}")
+    broken = {e["index"] for e in results["evidence"] if e.get("error")}  # said once, below, not per requirement
     open_reqs = [r for r in results["requirements"] if r["status"] not in ("pass", "not_applicable", "not_run")]
     if open_reqs:
         say("")
         say("Not passed / Chưa đạt:")
     for r in open_reqs:
         say(f"- {r['id']} [{STATUS_MARK[r['status']]}] {r['title_en']} / {r['title_vi']}")
-        for f in [f for f in r["findings"] if f.get("status") == r["status"]][:10]:
-            where = f.get("evidence") or "package"
-            if isinstance(f.get("item"), int):
-                where = f"item {f['item']}: {where}"
+        shown = [f for f in r["findings"] if f.get("status") == r["status"]]
+        unusable = [f for f in shown if f.get("item") in broken]
+        for f in [f for f in shown if f.get("item") not in broken][:10]:
+            where = f"item {f['item']}" if isinstance(f.get("item"), int) else (f.get("evidence") or "package")
             say(f"    {where}: {f.get('message_en', '')}")
             say(f"    {' ' * len(where)}  {f.get('message_vi', '')}")
+        if unusable:
+            items = sorted({f["item"] for f in unusable})
+            say(f"    items {', '.join(map(str, items))}: unusable evidence (see below) / mục "
+                f"{', '.join(map(str, items))}: bằng chứng không dùng được (xem bên dưới)")
         if r["status"] in ("fail", "warn", "review", "error"):
             say(f"    reproduce / tái hiện: {_reproducer(ns, r)}")
-    for e in results["evidence"]:
-        if e["status"] == "error":
-            say(f"evidence error / lỗi bằng chứng: item {e['index']}: {e['file']}: {e.get('error')}")
+    errors = [e for e in results["evidence"] if e.get("error")]
+    if errors:
+        say("")
+        say("Evidence that cannot be used / Bằng chứng không dùng được:")
+    for e in errors:
+        say(f"    item {e['index']}: {e.get('error')}")
+        say(f"    mục {e['index']}: {e.get('error_vi') or e.get('error')}")
     w = results.get("waivers")
     if w:
         say(f"waivers / miễn trừ: {len(w['applied'])} applied / đã áp dụng, {len(w['expired'])} expired / hết hạn, "

@@ -107,7 +107,7 @@ def cmd_live(ns) -> int:
             profile = load_profile(ns.profile)
         except SpecError as exc:
             _err(f"profile {exc.file}: {exc.json_path}: {exc.message}",
-                 f"hồ sơ {exc.file}: {exc.json_path}: {exc.message}")
+                 f"hồ sơ {exc.file}: {exc.json_path}: {exc.message_vi}")
             return 2
 
     try:

@@ -36,12 +36,51 @@ def schema(name: str) -> dict[str, Any]:
     return json.loads((SPECS_DIR / name).read_text(encoding="utf-8"))
 
 
+_TYPE_VI = {"string": "chuỗi ký tự", "number": "số", "integer": "số nguyên", "object": "đối tượng", "array": "danh sách",
+            "boolean": "giá trị đúng/sai", "null": "giá trị rỗng"}
+
+
+def schema_message_vi(e: jsonschema.ValidationError) -> str:
+    """The Vietnamese of a schema violation, from its kind (jsonschema's own messages are English)."""
+    kind, want, got = e.validator, e.validator_value, e.instance
+
+    def types(v: Any) -> str:
+        return " hoặc ".join(_TYPE_VI.get(t, str(t)) for t in (v if isinstance(v, list) else [v]))
+
+    if kind == "required":
+        missing = [k for k in want if not (isinstance(got, dict) and k in got)]
+        return f"thiếu mục bắt buộc {', '.join(repr(k) for k in missing)}"
+    if kind == "additionalProperties":
+        known = set((e.schema or {}).get("properties", {}))
+        extra = [k for k in got if k not in known] if isinstance(got, dict) else []
+        return f"không cho phép mục {', '.join(repr(k) for k in extra)} (sai tên hoặc không có trong lược đồ)"
+    if kind == "type":
+        return f"{got!r} sai kiểu dữ liệu: cần {types(want)}"
+    if kind == "enum":
+        return f"{got!r} không thuộc các giá trị cho phép: {', '.join(repr(v) for v in want)}"
+    if kind == "const":
+        return f"{got!r} phải là {want!r}"
+    if kind in ("minimum", "exclusiveMinimum"):
+        return f"{got!r} nhỏ hơn mức tối thiểu {want}" + (" (không kể bằng)" if kind == "exclusiveMinimum" else "")
+    if kind in ("maximum", "exclusiveMaximum"):
+        return f"{got!r} lớn hơn mức tối đa {want}" + (" (không kể bằng)" if kind == "exclusiveMaximum" else "")
+    if kind == "pattern":
+        return f"{got!r} không đúng mẫu {want}"
+    if kind in ("minLength", "minItems", "minProperties"):
+        return f"quá ngắn hoặc quá ít phần tử (tối thiểu {want})"
+    if kind in ("maxLength", "maxItems", "maxProperties"):
+        return f"quá dài hoặc quá nhiều phần tử (tối đa {want})"
+    if kind == "format":
+        return f"{got!r} không đúng định dạng {want}"
+    return f"không đúng lược đồ (quy tắc {kind})"
+
+
 def validate(document: Any, schema_name: str, file: str) -> None:
     validator = jsonschema.Draft202012Validator(schema(schema_name))
     errors = sorted(validator.iter_errors(document), key=lambda e: (len(list(e.absolute_path)), str(e.absolute_path)))
     if errors:
         e = errors[0]
-        raise SpecError(file, json_path_of(e), e.message, f"không đúng lược đồ {schema_name}: {e.message}")
+        raise SpecError(file, json_path_of(e), e.message, schema_message_vi(e))
 
 
 MAX_DEPTH = 64  # no document of the suite nests deeper; a deeper one is refused before any schema check

@@ -149,7 +149,7 @@ def load_campaign(path: str | Path) -> Campaign:
         doc = _read_yaml_or_json(file)
         validate(doc, SCHEMA, shown)
     except SpecError as exc:
-        raise CampaignError(exc.file, exc.json_path, exc.message, exc.message) from None
+        raise CampaignError(exc.file, exc.json_path, exc.message, exc.message_vi) from None
     subjects = _subject_errors(doc["subjects"], shown)
     base = file.parent
     candidates: list[CandidateSource] = []
@@ -178,7 +178,7 @@ def load_campaign(path: str | Path) -> Campaign:
             try:
                 config = _read_yaml_or_json(cfg_file)
             except SpecError as exc:
-                raise CampaignError(shown, where, f"{exc.file}: {exc.message}", f"{exc.file}: {exc.message}") from None
+                raise CampaignError(shown, where, f"{exc.file}: {exc.message}", f"{exc.file}: {exc.message_vi}") from None
             cand = config.get("candidate") if isinstance(config, dict) else None
             if not isinstance(config, dict) or not isinstance(config.get("live"), dict) or not isinstance(cand, dict) \
                     or not isinstance(cand.get("name"), str) or not cand["name"].strip():

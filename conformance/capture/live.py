@@ -123,7 +123,7 @@ def config_problems(config: Any, records: dict[str, Any] | None = None) -> list[
         validate(config, "candidate.schema.json", "CONFIG")
     except SpecError as exc:
         out.append((exc.json_path, f"{exc.message} (specs/candidate.schema.json)",
-                    f"không hợp lệ theo specs/candidate.schema.json: {exc.message}"))
+                    f"{exc.message_vi} (specs/candidate.schema.json)"))
     return out
 
 

@@ -114,14 +114,11 @@ def load_package(path: str | Path) -> Package:
     try:  # duplicate keys, NaN/Infinity and hostile nesting are errors too (conformance/specs.py)
         manifest = parse_json_text(text, shown)
     except SpecError as exc:
-        raise PackageError(f"candidate.json: {exc.json_path}: {exc.message}",
-                           f"candidate.json: {exc.json_path}: {exc.message_vi}",
-                           shown, exc.json_path) from None
+        raise PackageError(exc.message, exc.message_vi, shown, exc.json_path) from None
     try:
         validate(manifest, "candidate.schema.json", shown)
     except SpecError as exc:
-        raise PackageError(f"invalid candidate.json at {exc.json_path}: {exc.message}",
-                           f"candidate.json không hợp lệ tại {exc.json_path}: {exc.message}", shown, exc.json_path) from None
+        raise PackageError(exc.message, exc.message_vi, shown, exc.json_path) from None  # printed with file and path
 
     subjects: dict[str, dict[str, Any]] = {}
     for i, s in enumerate(manifest["subjects"]):
