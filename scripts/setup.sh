@@ -8,9 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # libtesseract-dev, libleptonica-dev, g++, pkg-config, python3-dev: to build tesserocr against Debian's Tesseract;
+# python3-venv: a bare Debian 12 python3 cannot create .venv without it;
 # poppler-utils: pdftoppm, to look at report PDFs as pictures
 APT_PKGS=(libzbar0 tesseract-ocr tesseract-ocr-eng tesseract-ocr-vie chromium fonts-dejavu-core fonts-liberation2 fonts-noto-core
-          libtesseract-dev libleptonica-dev g++ pkg-config python3-dev poppler-utils)
+          libtesseract-dev libleptonica-dev g++ pkg-config python3-dev python3-venv poppler-utils)
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 
