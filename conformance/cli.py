@@ -22,8 +22,10 @@ import unicodedata
 from pathlib import Path
 from typing import Any, TextIO
 
-EXIT = {"conformant": 0, "non-conformant": 1, "incomplete": 3}
-EXIT_UNUSABLE = 2
+from conformance import exits
+
+EXIT = exits.OF_VERDICT
+EXIT_UNUSABLE = exits.UNUSABLE
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_CANDIDATE = REPO / "fixtures" / "candidates" / "example"
 

@@ -23,9 +23,10 @@ import fnmatch
 from pathlib import Path
 from typing import Any
 
+from conformance import exits
 from conformance.specs import SpecError, _read_yaml_or_json, load_catalogue, validate
 
-EXIT_STALE_WAIVER = 4
+EXIT_STALE_WAIVER = exits.STALE_WAIVER
 OPEN = ("fail", "warn", "review", "error", "skip")
 # Waiver fields that are never personal data (kept as written in every report).
 PROTECTED_KEYS = frozenset({"requirement", "status", "ticket", "expires", "approved_by", "index"})

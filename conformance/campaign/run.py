@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance import exits
 from conformance.campaign.load import Campaign, CandidateSource, campaign_package, unknown_subjects
 from conformance.checks.context import CampaignView, EvidenceView, Thresholds
 from conformance.checks.registry import CheckSpec, all_checks
@@ -32,7 +33,6 @@ from conformance.model import Finding
 
 FORMAT = "vnqr-conformance-campaign/1.0"
 SCHEDULER_TIMEOUT_S = 30
-EXIT = {"conformant": 0, "non-conformant": 1, "incomplete": 3}
 # A candidate's or the campaign's verdict, worst first.
 VERDICT_ORDER = ("non-conformant", "incomplete", "conformant")
 
@@ -279,7 +279,7 @@ def mask_document(doc: dict[str, Any], campaign: Campaign) -> dict[str, Any]:
 
 
 def exit_code(doc: dict[str, Any]) -> int:
-    return EXIT[doc["verdict"]]
+    return exits.OF_VERDICT[doc["verdict"]]
 
 
 # ------------------------------------------------------------------------------------------------- the whole run

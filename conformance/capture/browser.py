@@ -41,6 +41,7 @@ from urllib.parse import urljoin
 from conformance.capture.bounded import Budget, budget_message
 from conformance.capture.guardproxy import GuardProxy
 from conformance.capture.netguard import clip, find_pii, has_traceback, host_allowed, navigation_allowed
+from conformance.rules.masking import displayed_mode
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -97,20 +98,10 @@ _READY_JS = """(sel) => {
 
 
 def infer_mode(displayed: dict[str, Any] | None, record: dict[str, Any] | None) -> str | None:
-    """'default' when the document number or date shows '*', 'full' when they show the whole values, else None."""
+    """The mode a page shows, from its displayed texts (one rule: conformance.rules.masking.displayed_mode)."""
     if not displayed:
         return None
-    doc, dob = displayed.get("so_giay_to") or "", displayed.get("ngay_sinh") or ""
-    if "*" in doc or "*" in dob:
-        return "default"
-    if record:
-        full_doc = str(record.get("so_giay_to") or "")
-        if full_doc and full_doc in doc.replace(" ", ""):
-            return "full"
-        y, m, d = (str(record.get("ngay_sinh") or "") + "--").split("-")[:3]
-        if y and y in dob and any(ch.isdigit() for ch in dob.replace(y, "")):
-            return "full"
-    return None
+    return displayed_mode(displayed.get("so_giay_to"), displayed.get("ngay_sinh"), record)
 
 
 def _read_fields(page: Any, fields: dict[str, str], timeout_ms: int = 1000) -> dict[str, str | None]:

@@ -19,9 +19,6 @@ from urllib.parse import unquote_plus, urlsplit
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
-# Fields whose presence in a URL is a PRIV-001 finding (the name is personal data in a body, but a
-# URL carrying only a subject id or opaque token is the point of the check, so the name is reported too).
-URL_FIELDS = ("so_giay_to", "ngay_sinh", "phone", "bhyt")
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "', "Exception in thread", "at java.", "\tat ")
 
 

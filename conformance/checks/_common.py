@@ -3,6 +3,14 @@ from __future__ import annotations
 
 from conformance.checks.context import EvidenceView
 from conformance.model import Observation, no_evidence
+from conformance.rules.fields import BY_KEY
+from conformance.rules.masking import MASKED_FIELD
+
+
+def masked_field(requirement: str) -> tuple[str, str, str]:
+    """(label en, label vi, record key) of the field a masking requirement (DISPLAY-001/002) governs."""
+    f = BY_KEY[MASKED_FIELD[requirement]]
+    return f.label_en, f.label_vi, f.key
 
 
 def no_payload(ev: EvidenceView, requirement: str) -> Observation:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from conformance.checks._common import no_payload
+from conformance.checks._common import masked_field, no_payload
 from conformance.checks.context import EvidenceView, SubjectView
 from conformance.checks.payload import structure_broken, structure_skip
 from conformance.checks.registry import check
@@ -31,8 +31,6 @@ from conformance.model import (
 from conformance.specs import level_of
 from conformance.words import mode_vi
 
-WHAT = {"DISPLAY-001": ("document number", "số giấy tờ", "so_giay_to"),
-        "DISPLAY-002": ("date of birth", "ngày sinh", "ngay_sinh")}
 POLICY_VI = {"allowed": "cho phép che", "required": "bắt buộc che", "forbidden": "không được che"}
 # what the screen-text judge (conformance/ocr/match.py) reports -> what the check saw
 SCREEN_SEEN = {"pass": MET, "fail": NOT_MET, "review": UNSURE, "not_applicable": NOT_APPLICABLE, "skip": NO_EVIDENCE}
@@ -48,7 +46,7 @@ def _payload_masking(ev: EvidenceView, requirement: str) -> list[Observation]:
     bad = [from_violation(v) for v in report.violations if v.requirement == requirement]
     if bad:
         return bad
-    en, vi, key = WHAT[requirement]
+    en, vi, key = masked_field(requirement)
     masked = bool(report.parsed.masked.get(key))
     state_en = "masked exactly" if masked else "whole"
     state_vi = "được che đúng quy cách" if masked else "đầy đủ"
@@ -68,7 +66,7 @@ def _screen_text(ev: EvidenceView, requirement: str) -> list[Observation]:
     verdict: Mapping[str, Any] | None = ev.display.get(requirement)
     if not verdict:
         return []
-    field = WHAT[requirement][2]
+    field = masked_field(requirement)[2]
     if verdict["status"] == "review" and (ev.extra.get("displayed") or {}).get(field):
         # Live capture read the displayed text directly (interface or DOM; judged in display_live.py): an OCR
         # that could not read the pixels adds nothing. A confident OCR pass or fail still counts.

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from conformance.checks._common import masked_field
 from conformance.checks.context import EvidenceView, PackageView
 from conformance.checks.registry import check
 from conformance.model import (
@@ -31,8 +32,6 @@ from conformance.rules import masking
 from conformance.words import mode_vi
 
 LIVE_SOURCES = ("http", "browser", "android")
-WHAT = {"DISPLAY-001": ("document number", "số giấy tờ", "so_giay_to"),
-        "DISPLAY-002": ("date of birth", "ngày sinh", "ngay_sinh")}
 STEP_VI = {"initial": "màn hình ban đầu", "after_toggle": "sau khi chuyển chế độ"}
 
 
@@ -147,7 +146,7 @@ def _masking(ctx: PackageView, requirement: str) -> list[Observation]:
     groups = _by_subject_step(ctx)
     if not groups:
         return [_not_live(requirement)]
-    en_what, vi_what, key = WHAT[requirement]
+    en_what, vi_what, key = masked_field(requirement)
     out: list[Observation] = []
     for sid, steps in groups.items():
         record: Mapping[str, Any] = ctx.subjects.get(sid) or {}

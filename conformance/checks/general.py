@@ -10,12 +10,13 @@ from conformance.checks.registry import check
 from conformance.model import Observation, from_violation, met, no_evidence, not_applicable, not_met, unusable
 from conformance.payload import build_payload, compare_to_record, parse_payload
 from conformance.rules.fields import EXT_ITEM_NAMES, FIELD_NAMES, FIELDS, ext_label, field_requirement
-from conformance.rules.masking import MASK_CHAR
+from conformance.rules.masking import MASK_CHAR, MASKED_FIELD
+from conformance.words import mode_vi
 
 # The masking rule judges the form of the two masked fields as well as their PAYLOAD-* rule.
-_MASKED_FIELD_RULES = {"so_giay_to": "DISPLAY-001", "ngay_sinh": "DISPLAY-002"}
+_MASKED_FIELD_RULES = {key: req for req, key in MASKED_FIELD.items()}
 _MASKABLE = frozenset(_MASKED_FIELD_RULES)  # the fields the masking rule hides in the default mode
-_RECORD_KEYS = FIELD_NAMES[:5] + tuple(f"ext.{k}" for k in ("proxy_qid", "gender", "bhyt", "phone", "signature"))
+_RECORD_KEYS = FIELD_NAMES[:5] + tuple(f"ext.{k}" for k in EXT_ITEM_NAMES)
 
 
 def form_rules(record_key: str) -> set[str]:
@@ -51,7 +52,6 @@ def payload_matches_record(ev: EvidenceView) -> list[Observation]:
                 f"mọi trường giải mã trùng với dữ liệu đăng ký{note_vi}", measured={"not_compared": malformed})]
 
 
-MODE_VI = {"default": "mặc định", "full": "đầy đủ"}
 
 
 @check("GEN-001", scope="subject", needs=("payload",))
@@ -69,7 +69,7 @@ def one_code_per_person(sub: SubjectView) -> list[Observation]:
             out.append(not_met("GEN-001",
                                f"subject {sub.subject_id}, {mode} mode: {len(texts)} different payloads across "
                                f"{len(files)} captures",
-                               f"người dùng {sub.subject_id}, chế độ {MODE_VI[mode]}: {len(texts)} nội dung khác nhau "
+                               f"người dùng {sub.subject_id}, chế độ {mode_vi(mode)}: {len(texts)} nội dung khác nhau "
                                f"trên {len(files)} lần chụp",
                                measured={"mode": mode, "captures": files, "distinct_payloads": len(texts)}))
     qids = {p.qid for p in (parse_payload(t) for _, t in decoded) if p.field_count == 6}
@@ -104,7 +104,7 @@ def recording_one_code_per_mode(sub: SubjectView) -> list[Observation]:
                 out.append(not_met("GEN-001", f"subject {sub.subject_id}, {mode} mode: the recording shows "
                                    f"{info['count']} different payloads (first seen at frames "
                                    f"{', '.join(f'{f} ({t} s)' for f, t in frames)})",
-                                   f"người dùng {sub.subject_id}, chế độ {MODE_VI[mode]}: video có {info['count']} "
+                                   f"người dùng {sub.subject_id}, chế độ {mode_vi(mode)}: video có {info['count']} "
                                    "nội dung mã khác nhau (lần đầu ở các khung hình "
                                    f"{', '.join(f'{f} (giây {t})' for f, t in frames)})",
                                    evidence=v.file, item=v.index, measured={"mode": mode, "frames": [f for f, _ in frames]}))
@@ -235,12 +235,12 @@ def same_code_in_every_app(person: CampaignView) -> list[Observation]:
             en = "no display mode in which two apps show the person (" + "; ".join(
                 f"'{c}': {', '.join(m for m in ('default', 'full') if shown[c][m])}" for c in shown_by) + ")"
             vi = "không có chế độ hiển thị nào mà hai ứng dụng cùng hiển thị người này (" + "; ".join(
-                f"'{c}': {', '.join(MODE_VI[m] for m in ('default', 'full') if shown[c][m])}" for c in shown_by) + ")"
+                f"'{c}': {', '.join(mode_vi(m) for m in ('default', 'full') if shown[c][m])}" for c in shown_by) + ")"
         return [no_evidence("GEN-003", f"{who_en}: {en}; nothing to compare", f"{who_vi}: {vi}; không có gì để so sánh",
                             measured={"subject": sid, "shown_by": shown_by})]
     everyone = [c for c in person.candidates if any(c in v for v in compared.values())]
     per_mode_en = "; ".join(f"{m} mode: {_names(v)}" for m, v in compared.items())
-    per_mode_vi = "; ".join(f"chế độ {MODE_VI[m]}: {_names(v)}" for m, v in compared.items())
+    per_mode_vi = "; ".join(f"chế độ {mode_vi(m)}: {_names(v)}" for m, v in compared.items())
     return [met("GEN-003", f"{who_en}: the apps show the same code with the campaign record's QID ({per_mode_en})",
                 f"{who_vi}: các ứng dụng hiển thị cùng một mã với QID trong dữ liệu của đợt đánh giá ({per_mode_vi})",
                 measured={"subject": sid, "compared": everyone, "modes": compared, "shown_by": shown_by})]
@@ -258,7 +258,7 @@ def _compare_mode(person: CampaignView, mode: str, entries: list[tuple[str, str]
         keys = list(dict.fromkeys(k for _, f, _ in parsed for k in (f or {})))
         table = [(k, [(c, (f or {}).get(k, "")) for c, f, _ in parsed], masked_ok and k in _MASKABLE) for k in keys]
     out = []
-    mode_en, mode_vi = f"{mode} mode", f"chế độ {MODE_VI[mode]}"
+    mode_en, mode_label_vi = f"{mode} mode", f"chế độ {mode_vi(mode)}"
     for key, values, maskable in table:
 
         def same(a: str, b: str, m: bool = maskable) -> bool:
@@ -302,13 +302,13 @@ def _compare_mode(person: CampaignView, mode: str, entries: list[tuple[str, str]
         if key == "qid":
             en = (f"{who_en}, {mode_en}: {_names(odd)} show{s_odd} a QID other than the campaign record's (the code "
                   "issued by the national platform)" + (f"; {_names(good)} show{s_good} the record's QID" if good else ""))
-            vi = (f"{who_vi}, {mode_vi}: {_names(odd)} hiển thị QID khác với QID trong dữ liệu của đợt đánh giá (mã do "
+            vi = (f"{who_vi}, {mode_label_vi}: {_names(odd)} hiển thị QID khác với QID trong dữ liệu của đợt đánh giá (mã do "
                   "nền tảng quốc gia cấp)" + (f"; {_names(good)} hiển thị đúng QID đó" if good else ""))
         else:
             label_en, label_vi = _field_label(key)
             en = (f"{who_en}, {mode_en}: {label_en} differs between the apps: {_names(odd)} "
                   + (f"show{s_odd} another value than {_names(good)}" if good else "show different values"))
-            vi = (f"{who_vi}, {mode_vi}: {label_vi} khác nhau giữa các ứng dụng: {_names(odd)} "
+            vi = (f"{who_vi}, {mode_label_vi}: {label_vi} khác nhau giữa các ứng dụng: {_names(odd)} "
                   + (f"hiển thị giá trị khác với {_names(good)}" if good else "hiển thị các giá trị khác nhau"))
         out.append(not_met("GEN-003", en, vi, field=key, expected=base, found=found, measured=measured))
     return out

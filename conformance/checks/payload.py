@@ -7,7 +7,7 @@ from conformance.checks.context import EvidenceView
 from conformance.checks.registry import check
 from conformance.model import UNSURE, Observation, from_violation, met, no_evidence, not_applicable
 from conformance.payload.validate import PayloadReport
-from conformance.rules.fields import EXT_ITEMS, FIELDS
+from conformance.rules.fields import EXT_ITEMS, FIELDS, ext_label
 
 
 def _subject_of(requirement: str) -> tuple[str, str]:
@@ -19,7 +19,7 @@ def _subject_of(requirement: str) -> tuple[str, str]:
             return f.spec, f.spec
     for i, f in enumerate(EXT_ITEMS, start=1):
         if f.requirement == requirement:
-            return f"EXT item {i} ({f.label_en})", f"EXT mục {i} ({f.label_vi})"
+            return ext_label(i)
     return requirement, requirement
 
 
@@ -130,4 +130,4 @@ def payload_ext_signature(ev: EvidenceView) -> list[Observation]:
     if items:
         return [from_violation(v, seen=UNSURE) for v in items]
     return [not_applicable("PAYLOAD-012", "no electronic signature item (EXT item 5) in this payload",
-                           "nội dung mã không có chữ ký điện tử (EXT mục 5)")]
+                           "nội dung mã không có chữ ký điện tử (giá trị EXT thứ 5)")]

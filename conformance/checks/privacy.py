@@ -18,9 +18,9 @@ from conformance.capture.netguard import is_loopback
 from conformance.checks.context import PackageView
 from conformance.checks.registry import check
 from conformance.model import Observation, met, no_evidence, not_applicable, not_met, unusable
+from conformance.rules.fields import URL_FORBIDDEN_KEYS
 
 REQ = "PRIV-001"
-URL_FIELDS = ("so_giay_to", "ngay_sinh", "phone", "bhyt")
 MAX_LISTED = 5
 
 
@@ -84,9 +84,9 @@ def judge_urls(log: dict[str, Any]) -> Observation:
     if not entries:
         return no_evidence(REQ, "personal data in URLs: no request was observed", "dữ liệu cá nhân trong URL: không "
                            "quan sát được yêu cầu nào")
-    bad = [e for e in entries if set(e.get("pii_in_url") or []) & set(URL_FIELDS)]
+    bad = [e for e in entries if set(e.get("pii_in_url") or []) & set(URL_FORBIDDEN_KEYS)]
     if bad:
-        fields = sorted({f for e in bad for f in e["pii_in_url"] if f in URL_FIELDS})
+        fields = sorted({f for e in bad for f in e["pii_in_url"] if f in URL_FORBIDDEN_KEYS})
         return not_met(REQ,
                        f"personal data in URLs: {', '.join(fields)} found in {len(bad)} requested URL(s)",
                        f"dữ liệu cá nhân trong URL: {', '.join(fields)} xuất hiện trong {len(bad)} URL được yêu cầu",

@@ -18,17 +18,8 @@ from typing import Any
 
 from flask import Flask, Response, abort, jsonify, render_template, request
 
-try:
-    from conformance.payload.record import build_payload, mask_date_of_birth
-except Exception:  # noqa: BLE001 - the payload package failed to import (e.g. a broken sibling module):
-    # record.py itself needs only the standard library, so load it by path rather than fail to start.
-    import importlib.util as _ilu
-    from pathlib import Path as _Path
-
-    _spec = _ilu.spec_from_file_location("_refapp_record", _Path(__file__).resolve().parent.parent / "payload" / "record.py")
-    _record = _ilu.module_from_spec(_spec)
-    _spec.loader.exec_module(_record)
-    build_payload, mask_date_of_birth = _record.build_payload, _record.mask_date_of_birth
+from conformance.payload.record import build_payload, mask_date_of_birth
+from conformance.rules.fields import FIELD_SEP
 
 from . import render
 from .subjects import LABELS, load_records
@@ -150,7 +141,7 @@ class RefApp:
         }
 
     def payload(self, rec: dict, mode: str) -> str:
-        fields = build_payload(rec, masked=False).split("|", 5)
+        fields = build_payload(rec, masked=False).split(FIELD_SEP, 5)
         masked = self.cfg.mask_payload and not self.shows_full(mode)
         doc, dob = fields[0], fields[2]
         if masked:

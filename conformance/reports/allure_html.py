@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 from pathlib import Path
+
+from conformance.subproc import kill_group
 
 ALLURE_VERSION = "3.18.0"
 LOCAL_BIN = Path(__file__).resolve().parents[2] / ".tools" / "allure" / "node_modules" / ".bin" / "allure"
@@ -60,12 +61,7 @@ def generate_html(results_dir: Path, out_dir: Path, *, deadline_s: float = DEADL
         raise AllureHtmlError(f"Allure took more than {deadline_s:.0f} s to build the HTML report (stopped)",
                               f"Allure mất quá {deadline_s:.0f} giây để dựng báo cáo HTML (đã dừng)") from None
     finally:
-        if proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            proc.wait(timeout=10)
+        kill_group(proc)
     if proc.returncode != 0 or not (out_dir / "index.html").is_file():
         tail = (out or b"").decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
         raise AllureHtmlError(f"Allure could not build the HTML report (exit {proc.returncode}): {tail[0][:300]}",

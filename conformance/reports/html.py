@@ -33,8 +33,9 @@ ROWS_PER_PAGE = 250  # compact rows are shown in pages of this many items (manif
 GROUP_OPEN_ITEMS = 250  # the package has at most this many items or the page holds an item not passed
 MAX_PRINTED_ROWS = 300  # compact rows in the PDF (the full list is in report.html and results.json)
 
+from conformance.payload import parse_payload  # noqa: E402
 from conformance.rules.fields import EXT_ITEMS as _EXT_FIELDS  # noqa: E402
-from conformance.rules.fields import EXT_SEP, FIELD_SEP, SPEC_FIELD_NAMES  # noqa: E402
+from conformance.rules.fields import FIELD_SEP, SPEC_FIELD_NAMES  # noqa: E402
 from conformance.words import (  # noqa: E402  (one table of words for every layer)
     KIND_WORDS,
     LEVEL_WORDS,
@@ -236,19 +237,17 @@ def ocr_boxes_of(screen_text: Any) -> list[dict] | None:
 
 
 def payload_fields(payload: str | None) -> list[dict[str, Any]]:
+    """The payload's fields and EXT items with their labels (split by the one parser, conformance.payload)."""
     if not isinstance(payload, str) or FIELD_SEP not in payload:
         return []
-    parts = payload.split(FIELD_SEP)
+    parsed = parse_payload(payload)
     rows = []
-    for i, p in enumerate(parts):
+    for i, p in enumerate(parsed.fields):
         name = PAYLOAD_FIELDS[i] if i < len(PAYLOAD_FIELDS) else f"#{i + 1}"
-        if i == 5:
-            items = p.split(EXT_SEP)
-            rows.append({"name": name, "value": p,
-                         "ext_items": [{"label": EXT_ITEMS[j] if j < len(EXT_ITEMS) else (f"#{j + 1}", f"#{j + 1}"),
+        items = parsed.ext_items if i == 5 and p != "" else ([""] if i == 5 else [])
+        rows.append({"name": name, "value": p,
+                     "ext_items": [{"label": EXT_ITEMS[j] if j < len(EXT_ITEMS) else (f"#{j + 1}", f"#{j + 1}"),
                                     "value": it} for j, it in enumerate(items)]})
-        else:
-            rows.append({"name": name, "value": p, "ext_items": []})
     return rows
 
 

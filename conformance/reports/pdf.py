@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import html as _html
 import json
-import os
-import signal
 import subprocess
 import sys
 from typing import Any
+
+from conformance.subproc import kill_group
 
 DEADLINE_S = 180.0  # the whole print job: browser start, layout, PDF
 MAX_HTML_BYTES = 200_000_000
@@ -87,11 +87,11 @@ def html_to_pdf(html: str, *, report_number: str | None = None, title: str = "",
     try:
         out, err = proc.communicate(data, timeout=deadline_s)
     except subprocess.TimeoutExpired:
-        _kill_group(proc)
+        kill_group(proc)
         raise PdfError(f"printing the report to PDF took more than {deadline_s:.0f} s (Chromium stopped)",
                        f"in báo cáo ra PDF mất quá {deadline_s:.0f} giây (đã dừng Chromium)") from None
     finally:
-        _kill_group(proc)
+        kill_group(proc)
     if proc.returncode != 0 or not out.startswith(b"%PDF-"):
         tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
         raise PdfError(f"Chromium could not print the report to PDF: {tail[0][:300]}",
@@ -99,21 +99,6 @@ def html_to_pdf(html: str, *, report_number: str | None = None, title: str = "",
     if len(out) > MAX_PDF_BYTES:
         raise PdfError("the PDF is larger than 200 MB", "tệp PDF lớn hơn 200 MB")
     return out
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    """End the child and whatever it started (Playwright's driver, Chromium): its own process group."""
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        proc.wait(timeout=10)
-    else:
-        try:  # the child is gone; a browser it left behind would still be in the group
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
 def main(argv: list[str]) -> int:

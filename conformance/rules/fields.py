@@ -46,6 +46,8 @@ EXT_BY_KEY: dict[str, Field] = {f.key: f for f in EXT_ITEMS}
 # Record fields that hold personal identifiers (masked in reports; candidate.json `subjects[]` keys).
 PERSONAL_KEYS: tuple[str, ...] = ("so_giay_to", "ho_ten", "ngay_sinh", "qid")
 PERSONAL_EXT_KEYS: tuple[str, ...] = ("proxy_qid", "bhyt", "phone")
+# Identifiers that must never travel in a URL (PRIV-001): a URL carrying only a subject id or an opaque token is fine.
+URL_FORBIDDEN_KEYS: tuple[str, ...] = ("so_giay_to", "ngay_sinh", "phone", "bhyt")
 
 
 def ext_label(position: int) -> tuple[str, str]:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 
 MASK_CHAR = "*"
+# The record field each masking requirement governs.
+MASKED_FIELD = {"DISPLAY-001": "so_giay_to", "DISPLAY-002": "ngay_sinh"}
 DOC_MASK_LEN = 6
 DATE_PART_MASK = MASK_CHAR * 2
 
