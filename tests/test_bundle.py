@@ -123,8 +123,9 @@ def test_changed_screenshot_is_exit_2_naming_the_file(made, tmp_path):
 
 
 def test_changed_screenshot_with_new_sums_is_caught_by_the_package_digest(made, tmp_path):
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     with zipfile.ZipFile(made["zip"]) as z:
         im = Image.open(io.BytesIO(z.read("evidence/screens/s2-default.png"))).convert("RGB")

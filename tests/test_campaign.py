@@ -363,7 +363,7 @@ def test_dashboard_fits_phone_and_desktop_widths_and_prints(three, tmp_path):
                 ctx = b.new_context(viewport={"width": width, "height": height}, device_scale_factor=dpr)
                 page = ctx.new_page()
                 requests: list[str] = []
-                page.on("request", lambda r: requests.append(r.url))
+                page.on("request", lambda r, seen=requests: seen.append(r.url))
                 page.goto(url)
                 assert [u for u in requests if not u.startswith("file:")] == []
                 assert page.evaluate("document.documentElement.scrollWidth") <= width

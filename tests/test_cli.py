@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "fixtures" / "candidates" / "example"
 

@@ -25,8 +25,7 @@ if str(ROOT) not in sys.path:
 from conformance.specs import load_profile  # noqa: E402
 from conformance.symbol import analyse_image  # noqa: E402
 from conformance.symbol.frames import analyse_frames  # noqa: E402
-from conformance.symbol.load import (ImageLimits, LoadError, iter_frames, load_gray, load_image,  # noqa: E402
-                                     probe, strip_png_text)
+from conformance.symbol.load import ImageLimits, LoadError, iter_frames, load_gray, load_image, probe, strip_png_text  # noqa: E402
 
 IMAGES = ROOT / "fixtures" / "images"
 SIDECARS = sorted(IMAGES.glob("*/*.json"))

@@ -23,7 +23,6 @@ from conformance.capture.package import load_package
 from conformance.checks import display_live, privacy
 from conformance.engine import assess
 from conformance.engine.judge import status_of
-from conformance.specs import load_profile
 
 TOKEN = "fault-token-123"
 SUBJECT = {"id": "s1", "so_giay_to": "079201004512", "ho_ten": "Trần Thị Bích Ngọc", "ngay_sinh": "1992-07-25",

@@ -10,10 +10,8 @@ from pathlib import Path
 import pytest
 
 from conformance.capture.live import capture
-from conformance.capture.package import load_package
 from conformance.engine import assess
 from conformance.refapp.launch import RefAppProcess
-from conformance.specs import load_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "live-" + os.urandom(6).hex()

@@ -4,7 +4,6 @@ Representative matrix, not a cross product (OCR costs ~0.5-1 s per screen on 2 c
 """
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -12,8 +11,7 @@ from PIL import Image
 from conformance.ocr import judge_display, read_screen
 from conformance.payload.record import build_payload
 from fixtures.synth.people import make_people
-from fixtures.synth.screens import ScreenStyle, jpeg, random_style, render_screen_with_truth, qr_boxes
-
+from fixtures.synth.screens import ScreenStyle, jpeg, qr_boxes, random_style, render_screen_with_truth
 
 
 def _people():

@@ -396,7 +396,7 @@ def _tl(frames: list[tuple], touches=(), duration=None, interval=0.1) -> Timelin
     """frames: (index, time, mode, payload, status)."""
     tl = Timeline(file="x.mp4", name="x.mp4", frame_interval=interval)
     infos = []
-    for i, (idx, t, mode, pay, status) in enumerate(frames):
+    for idx, t, mode, pay, status in frames:
         infos.append(FrameInfo(index=idx, time=t, mode=mode, payload=pay, codes=[pay] if pay else [],
                                status=status))
     for a, b in zip(infos, infos[1:]):

@@ -24,8 +24,15 @@ from PIL import Image, ImageDraw, ImageFont
 from conformance.payload.record import build_payload
 from conformance.reports import annotate_screenshot, redact_results
 from conformance.reports.annotate import text_regions
-from conformance.reports.redact import (APP_MASK, MASK_CHARS, build_redactor, keep_last, mask_digits, mask_name,
-                                        mask_shape)
+from conformance.reports.redact import (
+    APP_MASK,
+    MASK_CHARS,
+    build_redactor,
+    keep_last,
+    mask_digits,
+    mask_name,
+    mask_shape,
+)
 from fixtures.synth.people import make_people
 from fixtures.synth.screens import ScreenStyle, render_screen
 from tests.support.pii_scan import ocr_leaks, ocr_text, qr_texts, scan_tree, secrets_of, text_leaks

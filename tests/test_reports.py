@@ -550,9 +550,9 @@ def test_position_is_shown_with_its_unit(realistic, tmp_path):
 
 
 def test_waiver_fields_are_never_masked(realistic, tmp_path):
-    from conformance.waivers import apply_waivers
-
     import datetime as dt
+
+    from conformance.waivers import apply_waivers
 
     results = copy.deepcopy(realistic[0])
     waivers = [{"requirement": "GEN-002", "reason": "fixing", "ticket": "VENDOR-812", "expires": "2027-03-31",

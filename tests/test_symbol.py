@@ -55,6 +55,7 @@ def _assert_matches(s: SymbolReport, t: Q.Truth, *, qz: bool = True, module_tol:
 
 def test_format_words_equal_iso_table():
     from segno import consts
+
     from conformance.symbol import grid as G
     mine = {(e, m): w for w, e, m in G.FORMAT_WORDS}
     # ISO/IEC 18004 Table C.1 as carried by segno, ordered M, L, H, Q
@@ -383,6 +384,7 @@ def test_disagreements_are_reported():
 
 def test_version_words_equal_iso_table():
     from segno import consts
+
     from conformance.symbol import grid as G
     assert list(consts.VERSION_INFO) == [w for w, _v in G.VERSION_WORDS]  # ISO/IEC 18004 Table D.1
 
@@ -443,7 +445,8 @@ def test_fallback_when_primary_finds_nothing(monkeypatch):
     assert s.orientation_deg == pytest.approx(0, abs=1)
 
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 
 @settings(max_examples=25, deadline=None)

@@ -11,8 +11,16 @@ import zxingcpp
 from PIL import Image, ImageDraw, ImageFont
 
 from conformance.payload.record import ascii_name, build_payload, mask_document_number
-from fixtures.synth import LAYOUTS, ScreenStyle, downscale, jpeg, make_people, random_style, render_screen
-from fixtures.synth import render_screen_with_truth
+from fixtures.synth import (
+    LAYOUTS,
+    ScreenStyle,
+    downscale,
+    jpeg,
+    make_people,
+    random_style,
+    render_screen,
+    render_screen_with_truth,
+)
 from fixtures.synth.screens import FONTS, TOGGLE_HIDE, TOGGLE_SHOW, scale_truth
 
 PEOPLE = make_people(20240911, 200)
@@ -118,7 +126,7 @@ def test_fonts_draw_vietnamese_diacritics(family):
     for path in FONTS[family]:
         font = ImageFont.truetype(path, 48)
 
-        def draw(s):
+        def draw(s, font=font):
             im = Image.new("L", (160, 90), 255)
             ImageDraw.Draw(im).text((10, 10), s, font=font, fill=0)
             return np.asarray(im)

@@ -7,7 +7,6 @@ import io
 import json
 import random
 
-import numpy as np
 import pytest
 import qrcode
 from PIL import Image
