@@ -636,3 +636,17 @@ def test_allure_html_is_built_with_allure_3(tmp_path):
     assert index.is_file() and any((out / "allure-results").glob("*-result.json"))
     data = [f.read_text(encoding="utf-8", errors="ignore") for f in (out / "allure-report").rglob("*.json")]
     assert any("PAYLOAD-009" in t for t in data)
+
+
+def test_every_symbol_measurement_has_a_label_in_both_languages():
+    # the report's appendix shows a raw key only for a measurement nobody named: every field of the symbol report
+    # must have a (vi, en) label, or be one of the parts the report shows in its own way
+    import dataclasses
+
+    from conformance.reports.html import CONDENSED_LABELS, SYMBOL_HIDDEN, SYMBOL_LABELS
+    from conformance.symbol.analyse import SymbolReport
+
+    own_way = {"decoders", "decoded_by", "quality"}
+    named = set(SYMBOL_LABELS) | set(CONDENSED_LABELS) | set(SYMBOL_HIDDEN) | own_way
+    unnamed = [f.name for f in dataclasses.fields(SymbolReport) if f.name not in named]
+    assert unnamed == []

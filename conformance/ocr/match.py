@@ -288,16 +288,27 @@ MSG = {
 }
 
 
+NOT_FOUND = ("value not found in the OCR text", "không tìm thấy giá trị trong chữ nhận dạng được")
+# the weak reading classes (conformance/rules/masking.py) in words
+WEAK_WORDS = {"NEAR": ("near", "gần đúng"), "COUNT": ("wrong number of '*'", "sai số ký tự '*'"),
+              "PARTIAL": ("partial", "chỉ một phần"), "CONFLICT": ("conflicting", "mâu thuẫn với lần đọc khác")}
+
+
+def _weak_why(e: dict[str, Any]) -> tuple[str, str]:
+    en, vi = WEAK_WORDS.get(e["class"], (e["class"].lower(), e["class"].lower()))
+    return f"{en} reading {e['found']!r}", f"đọc được {e['found']!r}, {vi}"
+
+
 def _decide(kind: str, evidence: list[dict[str, Any]], mode: str, expected: str, reading: ScreenReading,
             labels: tuple[str, ...]) -> dict[str, Any]:
-    def result(status, key, ev=None, why=""):
+    def result(status, key, ev=None, why=("", "")):
         found = ev["found"] if ev else None
         if key[0] == "any":
             what_en = "document number" if kind == "doc" else "date of birth"
             what_vi = "số giấy tờ" if kind == "doc" else "ngày sinh"
             en, vi = MSG[key]
-            en = en.format(what_en=what_en, why=why, err="")
-            vi = vi.format(what_vi=what_vi, why=why, err="")
+            en = en.format(what_en=what_en, why=why[0], err="")
+            vi = vi.format(what_vi=what_vi, why=why[1], err="")
         else:
             en, vi = MSG[key]
             en, vi = en.format(found=found, expected=expected), vi.format(found=found, expected=expected)
@@ -354,11 +365,12 @@ def _decide_default(kind, by, weak, result) -> dict[str, Any]:
         return result("pass", (kind, "pass_default"), max(good, key=lambda e: e["conf"]))
     if weak:
         e = weak[0]
-        return result("review", ("any", "review"), e, why=f"{e['class'].lower()} reading {e['found']!r}")
+        return result("review", ("any", "review"), e, why=_weak_why(e))
     if by["EXACT"]:
         e = by["EXACT"][0]
-        return result("review", ("any", "review"), e, why=f"low OCR confidence {e['conf']:.0f}")
-    return result("review", ("any", "review"), None, why="value not found in the OCR text")
+        return result("review", ("any", "review"), e, why=(f"low OCR confidence {e['conf']:.0f}",
+                                                                f"độ tin cậy nhận dạng chữ thấp ({e['conf']:.0f})"))
+    return result("review", ("any", "review"), None, why=NOT_FOUND)
 
 
 def _decide_full(kind, by, weak, result) -> dict[str, Any]:
@@ -369,11 +381,12 @@ def _decide_full(kind, by, weak, result) -> dict[str, Any]:
         return result("fail", (kind, "masked_in_full"), masked[0])
     if by["FULL"] or masked:
         e = (by["FULL"] + masked)[0]
-        return result("review", ("any", "review"), e, why="both masked and whole values were read")
+        return result("review", ("any", "review"), e, why=("both masked and whole values were read",
+                                                                "đọc được cả giá trị bị che lẫn giá trị đầy đủ"))
     if weak:
         e = weak[0]
-        return result("review", ("any", "review"), e, why=f"{e['class'].lower()} reading {e['found']!r}")
-    return result("review", ("any", "review"), None, why="value not found in the OCR text")
+        return result("review", ("any", "review"), e, why=_weak_why(e))
+    return result("review", ("any", "review"), None, why=NOT_FOUND)
 
 
 def _strip_marks(s: str) -> str:
