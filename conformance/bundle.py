@@ -397,7 +397,7 @@ def verify_bundle(path: Path, pubkey_path: str | None = None, workers: int | Non
                   say: Any = print) -> tuple[int, list[str]]:
     """(exit code, differences). Raises BundleError for a tampered or unusable archive."""
     from conformance.capture.package import PackageError, load_package
-    from conformance.engine import assess
+    from conformance.engine import UsageError, assess
     from conformance.reports.filing import package_manifest
     from conformance.specs import SPECS_DIR, SpecError, load_profile
 
@@ -455,9 +455,10 @@ def verify_bundle(path: Path, pubkey_path: str | None = None, workers: int | Non
                               f"{shown}: {what}: khác với bằng chứng mà results.json mô tả (SHA-256 của gói)")
         try:
             assessment = assess(package, profile=profile, today=archived.get("validation_date"), workers=workers)
-        except Exception as exc:  # noqa: BLE001 - e.g. a bad validation date in a forged results.json
+        except (UsageError, SpecError) as exc:  # e.g. a bad validation date in a forged results.json
             raise BundleError(f"{shown}: the archived evidence cannot be re-assessed: {exc}",
                               f"{shown}: không đánh giá lại được bằng chứng lưu trữ: {exc}") from None
+        # any other error is the suite's own (exit 5 from the command line), never called tampering
         fresh = assessment.to_dict()
         diffs = compare(archived, fresh)
         return (EXIT_DIFFERS if diffs else EXIT_OK), diffs

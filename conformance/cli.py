@@ -392,6 +392,27 @@ def main(argv: list[str] | None = None) -> int:
         return int(ns.func(ns))
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - a bug of the suite (or the machine ran out of something)
+        return report_suite_error(exc)
+
+
+def report_suite_error(exc: BaseException) -> int:
+    """The suite itself broke: no verdict on the app. Says so in both languages with where it broke (the message of
+    the error is left out: it may hold personal data), the full traceback only with VNQR_DEBUG=1; exit 5."""
+    import os
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if "conformance" in f.filename.replace("\\", "/").split("/")] or frames
+    where = f"{Path(ours[-1].filename).name}:{ours[-1].lineno} ({ours[-1].name})" if ours else "?"
+    kind = type(exc).__name__
+    err(f"the suite itself failed ({kind} at {where}); this is not a verdict on the app. Re-run with VNQR_DEBUG=1 "
+        "for the full traceback and report it to the suite's maintainers.",
+        f"bộ kiểm thử gặp lỗi nội bộ ({kind} tại {where}); đây không phải kết luận về ứng dụng. Chạy lại với "
+        "VNQR_DEBUG=1 để xem đầy đủ vết lỗi và báo cho nhóm phát triển bộ kiểm thử.")
+    if os.environ.get("VNQR_DEBUG"):
+        traceback.print_exception(exc, file=sys.stderr)
+    return exits.SUITE_ERROR
 
 
 if __name__ == "__main__":

@@ -170,3 +170,25 @@ def test_no_personal_data_in_any_output_file(name, tmp_path):
     leaks = {(f.name, s) for f in files for s in secrets if s in f.read_text(encoding="utf-8", errors="ignore")}
     assert not leaks
     assert not {s for s in secrets if s in p.stdout}
+
+
+def test_a_suite_bug_is_exit_5_not_a_verdict(tmp_path, monkeypatch, capsys):
+    # a fault injected into the report writer stands for any bug of the suite: the run must not end as a verdict on
+    # the app (1 non-conformant) nor as unusable input (2), and the error's message (which may hold personal data)
+    # must not be printed; the full traceback only on request
+    from conformance import cli, exits, reports
+
+    def broken(*_a, **_k):
+        raise RuntimeError("boom 001093029317")
+
+    monkeypatch.setattr(reports, "write_assessment", broken)
+    args = ["assess", str(REPO / "fixtures" / "candidates" / "example"), "--out", str(tmp_path / "out"), "--quiet"]
+    monkeypatch.delenv("VNQR_DEBUG", raising=False)
+    assert cli.main(args) == exits.SUITE_ERROR == 5
+    out = capsys.readouterr()
+    assert "the suite itself failed (RuntimeError at cli.py:" in out.err  # the innermost frame of the suite
+    assert "bộ kiểm thử gặp lỗi nội bộ" in out.err
+    assert "001093029317" not in out.err + out.out and "Traceback" not in out.err
+    monkeypatch.setenv("VNQR_DEBUG", "1")
+    assert cli.main(args) == 5
+    assert "Traceback" in capsys.readouterr().err
