@@ -125,9 +125,9 @@ def load_inputs(ns: argparse.Namespace) -> tuple[Any, Any] | int:
 
 
 def default_out(plan: Any) -> Path:
-    from conformance.engine.run import default_out as _d
+    from conformance.outdir import default_out as _d
 
-    return _d(plan.package.root, str(plan.package.candidate.get("name", "candidate")))
+    return _d(str(plan.package.candidate.get("name", "candidate")))
 
 
 def run_assessment(package: Path | str | None, out: Path | str | None = None, profile: str | None = None,

@@ -9,10 +9,13 @@
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import re
 import shutil
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +27,20 @@ class OutputError(Exception):
     def __init__(self, message_en: str, message_vi: str):
         self.message_en, self.message_vi = message_en, message_vi
         super().__init__(message_en)
+
+
+def slugify(name: str) -> str:
+    """A folder name from a candidate or campaign name: ASCII letters, digits and '-', at most 60 characters."""
+    s = name.replace("Đ", "D").replace("đ", "d")
+    s = unicodedata.normalize("NFKD", s)
+    s = "".join(ch for ch in s if unicodedata.category(ch) != "Mn")
+    s = re.sub(r"[^A-Za-z0-9]+", "-", s).strip("-").lower()[:60].strip("-")
+    return s or "candidate"
+
+
+def default_out(name: str, prefix: str = "") -> Path:
+    """The report folder when no --out is given: reports/<prefix><slug of name>-<local time YYYYmmdd-HHMMSS>."""
+    return Path("reports") / f"{prefix}{slugify(name)[:40 if prefix else 60]}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
 
 def _inside(child: Path, parent: Path) -> bool:

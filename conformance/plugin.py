@@ -68,7 +68,42 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(CampaignHooks(config), "conformance-campaign")
 
 
-class FrontEnd:
+class _FrontEndBase:
+    """What every pytest front end shares: --show-pii, masking what pytest prints, the report folder."""
+
+    config: pytest.Config
+    _redactor: Any = None
+
+    def subjects(self) -> list[dict[str, Any]]:  # the people whose data is masked
+        raise NotImplementedError
+
+    def default_name(self) -> tuple[str, str]:  # (name, prefix) of the default report folder
+        raise NotImplementedError
+
+    @property
+    def show_pii(self) -> bool:
+        return bool(self.config.getoption("--show-pii"))
+
+    def mask(self, text: str) -> str:
+        """Personal data masked in everything pytest itself prints or stores (JUnit, Allure, terminal)."""
+        if self.show_pii:
+            return text
+        if self._redactor is None:
+            from conformance.reports.redact import build_redactor
+
+            self._redactor = build_redactor({"subjects": self.subjects()})
+        return str(self._redactor.mask_string(text))
+
+    def out_dir(self) -> Path:
+        out = self.config.getoption("--out")
+        if out:
+            return Path(out)
+        from conformance.outdir import default_out
+
+        return default_out(*self.default_name())
+
+
+class FrontEnd(_FrontEndBase):
     """The assessment of one pytest session (one per process; the xdist controller gathers the findings)."""
 
     def __init__(self, config: pytest.Config):
@@ -87,27 +122,11 @@ class FrontEnd:
         self.attached: set[int] = set()
         self._redactor: Any = None
 
-    @property
-    def show_pii(self) -> bool:
-        return bool(self.config.getoption("--show-pii"))
+    def subjects(self) -> list[dict[str, Any]]:
+        return list(self.plan.package.subjects.values())
 
-    def mask(self, text: str) -> str:
-        """Personal data masked in everything pytest itself prints or stores (JUnit, Allure, terminal)."""
-        if self.show_pii:
-            return text
-        if self._redactor is None:
-            from conformance.reports.redact import build_redactor
-
-            self._redactor = build_redactor({"subjects": list(self.plan.package.subjects.values())})
-        return str(self._redactor.mask_string(text))
-
-    def out_dir(self) -> Path:
-        out = self.config.getoption("--out")
-        if out:
-            return Path(out)
-        from conformance.engine.run import default_out
-
-        return default_out(self.plan.package.root, str(self.plan.package.candidate.get("name", "candidate")))
+    def default_name(self) -> tuple[str, str]:
+        return str(self.plan.package.candidate.get("name", "candidate")), ""
 
 
 def state(config: pytest.Config) -> FrontEnd:

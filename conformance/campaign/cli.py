@@ -8,7 +8,6 @@ cannot be used: the message names the file and the JSON path, nothing is written
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from pathlib import Path
 from typing import Any
@@ -66,9 +65,9 @@ def cmd_campaign(ns: argparse.Namespace) -> int:
 
 
 def default_out(name: str) -> Path:
-    from conformance.campaign.load import slugify
+    from conformance.outdir import default_out as _d
 
-    return Path("reports") / f"campaign-{slugify(name)[:40]}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    return _d(name, prefix="campaign-")
 
 
 def print_summary(doc: dict[str, Any], out: Path) -> None:

@@ -33,6 +33,7 @@ from conformance.campaign.run import (
 from conformance.checks.registry import CheckSpec
 from conformance.engine.plan import Case, Plan
 from conformance.model import Finding
+from conformance.plugin import _FrontEndBase
 
 CAPTURES_KEY = "vnqr_campaign_captures"  # xdist workerinput: {candidate index: captured package folder}
 PAYLOAD_NEEDS = frozenset({"symbols", "payload"})  # what a payload comparison needs of an item
@@ -57,7 +58,7 @@ class CampaignCase:
         return self.id
 
 
-class CampaignFrontEnd:
+class CampaignFrontEnd(_FrontEndBase):
     """The campaign of one pytest session (one per process; the xdist controller gathers the findings)."""
 
     def __init__(self, config: pytest.Config):
@@ -117,26 +118,11 @@ class CampaignFrontEnd:
     def worker_input(self) -> dict[str, Any]:
         return {CAPTURES_KEY: {str(k): v for k, v in self.captures.items()}}
 
-    @property
-    def show_pii(self) -> bool:
-        return bool(self.config.getoption("--show-pii"))
+    def subjects(self) -> list[dict[str, Any]]:
+        return list(self.campaign.subjects.values())
 
-    def mask(self, text: str) -> str:
-        if self.show_pii:
-            return text
-        if self._redactor is None:
-            from conformance.reports.redact import build_redactor
-
-            self._redactor = build_redactor({"subjects": list(self.campaign.subjects.values())})
-        return str(self._redactor.mask_string(text))
-
-    def out_dir(self) -> Path:
-        out = self.config.getoption("--out")
-        if out:
-            return Path(out)
-        from conformance.campaign.cli import default_out
-
-        return default_out(self.campaign.name)
+    def default_name(self) -> tuple[str, str]:
+        return self.campaign.name, "campaign-"
 
     # -- judging -------------------------------------------------------------------------------------------
     def _payload_view(self, slug: str, index: int) -> Any:

@@ -9,13 +9,13 @@ record and the difference reported (conformance/checks/general.py `declared_reco
 from __future__ import annotations
 
 import dataclasses
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from conformance.capture.package import Package, PackageError, load_package
+from conformance.outdir import slugify
 from conformance.specs import SpecError, _read_yaml_or_json, json_path_of, schema, validate
 
 SCHEMA = "campaign.schema.json"
@@ -70,15 +70,6 @@ class Campaign:
         if self.report_number:
             out["report_number"] = self.report_number
         return out
-
-
-def slugify(name: str) -> str:
-    """A folder name from a candidate name: ASCII letters, digits and '-', at most 60 characters."""
-    s = name.replace("Đ", "D").replace("đ", "d")
-    s = unicodedata.normalize("NFKD", s)
-    s = "".join(ch for ch in s if unicodedata.category(ch) != "Mn")
-    s = re.sub(r"[^A-Za-z0-9]+", "-", s).strip("-").lower()[:60].strip("-")
-    return s or "candidate"
 
 
 def same_name(a: str, b: str) -> bool:

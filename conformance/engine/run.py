@@ -14,7 +14,6 @@ import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from conformance.capture.package import EvidenceItem, Package
@@ -171,10 +170,3 @@ def assessment_of(plan: Plan, per_item: dict[int, list[ItemResult]], started: dt
                       finished=dt.datetime.now(dt.UTC), today=plan.today,
                       selected_checks=plan.selected_checks, selected_items=plan.selected_items,
                       run_requirements=plan.run_requirements)
-
-
-def default_out(package_root: Path, name: str) -> Path:
-    import re
-
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")[:60] or "candidate"
-    return Path("reports") / f"{slug}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
