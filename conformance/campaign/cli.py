@@ -42,7 +42,7 @@ def cmd_campaign(ns: argparse.Namespace) -> int:
         campaign = load_campaign(ns.campaign)
         profile = load_profile(ns.profile)
         today = parse_today(ns.today)
-        plans = {s.index: make_plan(campaign, s, profile, today) for s in campaign.candidates if s.kind == "package"}
+        plans = {s.index: make_plan(s, profile, today) for s in campaign.candidates if s.kind == "package"}
         out = Path(ns.out) if ns.out else default_out(campaign.name)
         for s in campaign.candidates:
             check_out(out, s.path if s.kind == "package" else None)

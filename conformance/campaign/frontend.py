@@ -91,7 +91,7 @@ class CampaignFrontEnd(_FrontEndBase):
         own_checks = [c for c in checks or [] if c not in {x.name for x in campaign_specs()}]
         self.plans: dict[str, Plan] = {}
         for s in self.campaign.candidates:
-            plan = make_plan(self.campaign, s, self.profile, self.today)
+            plan = make_plan(s, self.profile, self.today)
             if own_checks:
                 plan = Plan.make(plan.package, profile=self.profile, today=self.today, checks=own_checks)
             self.plans[s.slug] = plan

@@ -82,7 +82,7 @@ class CandidateRun:
     results: dict[str, Any] = field(default_factory=dict)  # results.json before masking (with `campaign`)
 
 
-def make_plan(campaign: Campaign, source: CandidateSource, profile: dict[str, Any], today: dt.date) -> Plan:
+def make_plan(source: CandidateSource, profile: dict[str, Any], today: dt.date) -> Plan:
     assert source.package is not None
     return Plan.make(source.package, profile=profile, today=today)
 
@@ -333,7 +333,7 @@ def run_campaign(campaign: Campaign, folder: Path, *, profile: dict[str, Any], t
             if src.kind == "live":
                 capture_live(campaign, src, folder, profile)
             if src.index not in plans:
-                plans[src.index] = make_plan(campaign, src, profile, today)
+                plans[src.index] = make_plan(src, profile, today)
         if executor is None:
             groups = sum(len(p.groups()) for p in plans.values())
             executor = stack.enter_context(executor_for(workers, None, groups))
