@@ -104,6 +104,15 @@ def infer_mode(displayed: dict[str, Any] | None, record: dict[str, Any] | None) 
     return displayed_mode(displayed.get("so_giay_to"), displayed.get("ngay_sinh"), record)
 
 
+def _toggle_unanswered(rec: Any, log: Any, responses: Any, sid: str, entry: dict[str, Any], mode0: str, en: str,
+                       vi: str) -> None:
+    """The page stopped answering around the toggle: the toggle is logged unanswered, the after-toggle screen missing."""
+    log.error("toggle", en, vi, sid)
+    rec.toggle(sid, entry)
+    rec.missing(sid, "after_toggle", "full" if mode0 == "default" else "default", "screenshot", "browser", en, vi)
+    _unread_bodies(responses, log)
+
+
 def _read_fields(page: Any, fields: dict[str, str], timeout_ms: int = 1000) -> dict[str, str | None]:
     """The configured fields' texts; every read is bounded (a hung page gives None, never a hang)."""
     out: dict[str, str | None] = {}
@@ -491,11 +500,7 @@ def _one_subject(browser: Any, live: dict[str, Any], rec: Any, log: Any, sid: st
             en = "the page stopped responding (busy page script) before the toggle; nothing more captured"
             vi = "trang không còn phản hồi (mã kịch bản của trang chạy mãi) trước khi chuyển chế độ; không chụp thêm"
             entry.update(answered=False, error_en=en, error_vi=vi)
-            log.error("toggle", en, vi, sid)
-            rec.toggle(sid, entry)
-            rec.missing(sid, "after_toggle", "full" if mode0 == "default" else "default", "screenshot", "browser",
-                        en, vi)
-            _unread_bodies(responses, log)
+            _toggle_unanswered(rec, log, responses, sid, entry, mode0, en, vi)
             return
         try:
             if tog.get("selector"):
@@ -550,11 +555,7 @@ def _one_subject(browser: Any, live: dict[str, Any], rec: Any, log: Any, sid: st
             vi = ("trang không còn phản hồi (mã kịch bản chạy mãi hoặc bị sập) sau khi chuyển chế độ; không đọc được "
                   "màn hình")
             entry.update(answered=False, changed=False, ms=None, error_en=en, error_vi=vi)
-            log.error("toggle", en, vi, sid)
-            rec.toggle(sid, entry)
-            rec.missing(sid, "after_toggle", "full" if mode0 == "default" else "default", "screenshot", "browser",
-                        en, vi)
-            _unread_bodies(responses, log)
+            _toggle_unanswered(rec, log, responses, sid, entry, mode0, en, vi)
             return
         if not ready and not entry["changed"]:
             # the page never showed a QR image and filled fields, and nothing changed: no answer to compare
