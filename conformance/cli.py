@@ -136,7 +136,7 @@ def cmd_assess(ns: argparse.Namespace) -> int:
     try:
         with staged_output(out, plan.package.root) as folder:
             shown = assess_into(plan, folder, waivers=waivers, show_pii=ns.show_pii, workers=ns.workers,
-                                quiet=ns.quiet)
+                                quiet=ns.quiet, cache=False if ns.no_cache else None)
     except (OutputError, ReportError) as exc:
         err(getattr(exc, "message_en", str(exc)), getattr(exc, "message_vi", str(exc)))
         return EXIT_UNUSABLE
@@ -146,25 +146,28 @@ def cmd_assess(ns: argparse.Namespace) -> int:
 
 
 def assess_into(plan: Any, folder: Path, *, waivers: Any = None, show_pii: bool = False, workers: int | None = None,
-                quiet: bool = False) -> dict[str, Any]:
+                quiet: bool = False, cache: Any = None) -> dict[str, Any]:
     """Run a plan and write every report format into `folder` (a fresh staging folder: see conformance/outdir.py).
-    Returns the results document as written (masked unless show_pii)."""
+    Returns the results document as written (masked unless show_pii). cache: the analysis cache (None: the
+    default, False: none; conformance/engine/cache.py)."""
     from conformance.engine import run_plan
-    from conformance.reports import ALL_FORMATS, prepare_results, write_reports
+    from conformance.reports import ALL_FORMATS, write_reports
 
     progress = None if quiet else _Progress()
     try:
-        assessment = run_plan(plan, workers=workers, progress=progress)
+        assessment = run_plan(plan, workers=workers, progress=progress, cache=cache)
     finally:
         if progress is not None:
             progress.close()
-    results = assessment.to_dict()
+    results = assessment.to_dict(linked=True)  # per-item detail stays on disk (Assessment.detail_of)
     if waivers is not None:
         from conformance.waivers import apply_waivers
 
         apply_waivers(results, waivers, plan.today)
-    write_reports(results, folder, package_root=plan.package.root, show_pii=show_pii, formats=ALL_FORMATS)
-    return prepare_results(results, show_pii=show_pii)
+    shown: dict[str, Any] = {}
+    write_reports(results, folder, package_root=plan.package.root, show_pii=show_pii, formats=ALL_FORMATS,
+                  details=assessment.detail_of, document=shown)
+    return shown
 
 
 def _reproducer(ns: argparse.Namespace, req: dict[str, Any]) -> str:
@@ -298,6 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--item", action="append", type=_item, help="assess only this evidence item (index, repeatable)")
     a.add_argument("--waivers", help="known issues file (specs/waivers.schema.json); exit 0 if all non-pass results "
                                      "are waived, 4 if a waiver is expired or unused")
+    a.add_argument("--no-cache", action="store_true",
+                   help="analyse every file again, without the analysis cache (~/.cache/vnqr-conformance, or "
+                        "$VNQR_CONFORMANCE_CACHE_DIR); the cache never changes a result")
     a.set_defaults(func=cmd_assess)
     c = sub.add_parser("checks", help="list every check with its requirement IDs and source location")
     c.set_defaults(func=cmd_checks)

@@ -5,7 +5,12 @@
     result.to_dict()   # the results.json document
 
 Results do not depend on the worker count: every item's view and findings are computed by the same function
-(`analyse_and_check`), and the output keeps the manifest order.
+(`analyse_and_check`), and the output keeps the manifest order. Nor on the analysis cache
+(conformance/engine/cache.py): an entry is only reused for exactly the same computation.
+
+Memory stays flat in the number of items: as each item comes back, its whole evidence entry goes to a temporary
+file (DetailStore), its findings to a FindingDigest (every open finding, the first few others), and the parent
+keeps of its views only what the subject and package checks declare they read.
 """
 from __future__ import annotations
 
@@ -14,17 +19,25 @@ import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from conformance.capture.package import EvidenceItem, Package
 from conformance.checks.context import EvidenceView, PackageView, SubjectView, Thresholds
 from conformance.checks.registry import all_checks
-from conformance.engine.analysis import ItemTask, analyse_group
-from conformance.engine.assessment import Assessment, evidence_entry
+from conformance.engine.analysis import ItemTask, analyse_group, cache_key
+from conformance.engine.assessment import (
+    Assessment,
+    DetailStore,
+    FindingDigest,
+    evidence_entry,
+    item_status,
+    split_entry,
+)
 from conformance.engine.judge import run_check, run_checks, suite_error
 from conformance.engine.plan import Plan
-from conformance.model import Finding
+from conformance.model import NOT_RUN, Finding
 
 Progress = Callable[[int, int, str], None]  # (items done, items total, label of the item just finished)
 ItemResult = tuple[EvidenceView, list[Finding]]  # one view (an item, or a part of it such as a recording's frame)
@@ -69,8 +82,17 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
 
 
-def analyse_items(plan: Plan, workers: int, progress: Progress | None = None) -> dict[int, list[ItemResult]]:
-    """Every selected item's views and evidence findings, by item index (most items have one view)."""
+ItemSink = Callable[[int, list[ItemResult]], None]
+
+
+def analyse_items(plan: Plan, workers: int, progress: Progress | None = None, *,
+                  cache_dir: str | os.PathLike[str] | None = None,
+                  sink: ItemSink | None = None) -> dict[int, list[ItemResult]]:
+    """Every selected item's views and evidence findings, by item index (most items have one view).
+
+    cache_dir: the analysis cache folder (None: none); groups whose analysis is cached run in this process, the
+    others on the pool. sink: called with (item index, its results) as each item completes, instead of keeping
+    them (the returned dict is then empty)."""
     names = [s.name for s in plan.specs if s.scope == "evidence"]
     groups = plan.groups()
     total = sum(len(g) for g in groups)
@@ -79,24 +101,49 @@ def analyse_items(plan: Plan, workers: int, progress: Progress | None = None) ->
 
     def collect(group: list[EvidenceItem], res: list[ItemResult]) -> None:
         nonlocal done
+        by: dict[int, list[ItemResult]] = {}
         for view, fs in res:
-            results.setdefault(view.index, []).append((view, fs))
+            by.setdefault(view.index, []).append((view, fs))
         for it in group:
+            if it.index in by:
+                if sink is not None:
+                    sink(it.index, by.pop(it.index))
+                else:
+                    results.setdefault(it.index, []).extend(by.pop(it.index))
             done += 1
             if progress is not None:
                 progress(done, total, f"#{it.index} {it.kind} {it.subject}/{it.mode or '-'}")
 
-    tasks = [[plan.task(it) for it in g] for g in groups]
-    if workers <= 1 or len(groups) <= 1:
-        for g, t in zip(groups, tasks):
+    folder = None if cache_dir is None else str(cache_dir)
+    tasks = [[replace(plan.task(it), cache_dir=folder) for it in g] for g in groups]
+    local: list[tuple[list[EvidenceItem], list[ItemTask]]] = []
+    remote: list[tuple[list[EvidenceItem], list[ItemTask]]] = []
+    for g, t in zip(groups, tasks):
+        cached = folder is not None and _cached(t)
+        (local if cached or workers <= 1 else remote).append((g, t))
+    if len(remote) <= 1:
+        local, remote = sorted(local + remote, key=lambda gt: gt[0][0].index), []
+    if not remote:
+        for g, t in local:
             collect(g, analyse_and_check(t, names))
         return results
-    with _pool(min(workers, len(groups))) as pool:
+    with _pool(min(workers, len(remote))) as pool:
         futures: list[tuple[list[EvidenceItem], Future[list[ItemResult]]]] = [
-            (g, pool.submit(analyse_and_check, t, names)) for g, t in zip(groups, tasks)]
+            (g, pool.submit(analyse_and_check, t, names)) for g, t in remote]
+        for g, t in local:  # while the workers start
+            collect(g, analyse_and_check(t, names))
         for g, fut in futures:
             collect(g, fut.result())
     return results
+
+
+def _cached(tasks: list[ItemTask]) -> bool:
+    """The group's file analysis is in the cache (so it costs no worker)."""
+    from conformance.engine.analysis import _cache_of
+
+    needs = frozenset().union(*(t.needs for t in tasks))
+    key = cache_key(tasks[0], needs)
+    return key is not None and _cache_of(tasks[0]).has(key)
 
 
 def flat(views: dict[int, list[EvidenceView]]) -> tuple[EvidenceView, ...]:
@@ -105,8 +152,10 @@ def flat(views: dict[int, list[EvidenceView]]) -> tuple[EvidenceView, ...]:
 
 def subject_views(plan: Plan, views: dict[int, list[EvidenceView]]) -> list[SubjectView]:
     th = Thresholds.from_profile(plan.profile)
-    return [SubjectView(sid, rec, tuple(v for v in flat(views) if v.subject_id == sid), th)
-            for sid, rec in plan.package.subjects.items()]
+    by: dict[str, list[EvidenceView]] = {}
+    for v in flat(views):
+        by.setdefault(v.subject_id, []).append(v)
+    return [SubjectView(sid, rec, tuple(by.get(sid, ())), th) for sid, rec in plan.package.subjects.items()]
 
 
 def package_view(plan: Plan, views: dict[int, list[EvidenceView]]) -> PackageView:
@@ -120,41 +169,89 @@ def package_view(plan: Plan, views: dict[int, list[EvidenceView]]) -> PackageVie
                        capture_log_file=pkg.manifest.get("capture_log"))
 
 
+def kept_view(plan: Plan, reads: frozenset[str], thresholds: Thresholds) -> Callable[[EvidenceView], EvidenceView]:
+    """What the parent keeps of an item's view for the subject and package checks: the inputs they declare
+    (`reads`; the payload is always kept), the subject's record and the thresholds shared with every other view."""
+    drop: dict[str, Any] = {}
+    if "symbols" not in reads:
+        drop.update(symbols=(), symbol=None)
+    if "screen_text" not in reads:
+        drop.update(screen=None, display=None)
+    if "robustness" not in reads:
+        drop.update(robustness=None)
+    subjects = plan.package.subjects
+
+    def keep(v: EvidenceView) -> EvidenceView:
+        rec = subjects.get(v.subject_id)
+        return replace(v, **drop, thresholds=thresholds, record=rec if rec == v.record else v.record)
+
+    return keep
+
+
 def assess(package: str | os.PathLike[str] | Package, *, profile: str | os.PathLike[str] | dict[str, Any] | None = None,
            today: str | dt.date | None = None, checks: Sequence[str] | None = None, workers: int | None = None,
-           progress: Progress | None = None, items: Sequence[int] | None = None) -> Assessment:
+           progress: Progress | None = None, items: Sequence[int] | None = None,
+           cache: bool | str | os.PathLike[str] | None = None) -> Assessment:
     """Assess an evidence package. `package`: a folder (str / PathLike) with candidate.json, or a loaded Package.
 
     profile: a profile file or a loaded profile dict (default specs/profile.default.yaml); today: the validation date
     (default today); checks: names of the checks to run (default all: a partial run otherwise); items: evidence item
     indexes to assess (default all); workers: processes for the evidence items (default: usable cores, 1 =
-    in-process). Raises PackageError / SpecError / UsageError for unusable input, before any work."""
+    in-process); cache: the analysis cache (conformance/engine/cache.py: None the default folder unless
+    VNQR_CONFORMANCE_CACHE=off, False none, or a folder). Raises PackageError / SpecError / UsageError for unusable
+    input, before any work."""
     started = dt.datetime.now(dt.UTC)
     plan = Plan.make(package, profile=profile, today=today, checks=checks, items=items)
-    return run_plan(plan, workers=workers, progress=progress, started=started)
+    return run_plan(plan, workers=workers, progress=progress, started=started, cache=cache)
 
 
 def run_plan(plan: Plan, *, workers: int | None = None, progress: Progress | None = None,
-             started: dt.datetime | None = None) -> Assessment:
+             started: dt.datetime | None = None, cache: bool | str | os.PathLike[str] | None = None) -> Assessment:
+    from conformance.engine.cache import open_cache
+
     started = started or dt.datetime.now(dt.UTC)
-    per_item = analyse_items(plan, usable_cores() if workers is None else max(1, int(workers)), progress)
-    views = {i: [v for v, _ in res] for i, res in per_item.items()}
-    findings: list[Finding] = [f for _, res in sorted(per_item.items()) for _, fs in res for f in fs]
-    for spec in plan.specs:
-        if spec.scope == "subject":
-            for sv in subject_views(plan, views):
-                findings.extend(run_check(spec, sv))
-    pkg_specs = [s for s in plan.specs if s.scope == "package"]
+    store = DetailStore()
+    digest = FindingDigest()
+    entries: dict[int, dict[str, Any]] = {}
+    views: dict[int, list[EvidenceView]] = {}
+    others = [s for s in plan.specs if s.scope != "evidence"]
+    keep = kept_view(plan, frozenset().union(*(s.needs for s in others)), Thresholds.from_profile(plan.profile))
+    ev = plan.package.evidence
+
+    def sink(index: int, res: list[ItemResult]) -> None:
+        item_views = [v for v, _ in res]
+        fs = [f for _, part in res for f in part]
+        entry = evidence_entry(item_views, ev[index].sha256, ev[index].mode)
+        entry.setdefault("status", item_status(fs) if fs else NOT_RUN)
+        store.put(index, entry)
+        entries[index] = split_entry(entry)[0]
+        digest.add(fs, (0, index))
+        views[index] = [keep(v) for v in item_views]
+
+    ac = open_cache(cache)
+    analyse_items(plan, usable_cores() if workers is None else max(1, int(workers)), progress,
+                  cache_dir=None if ac is None else ac.root, sink=sink)
+    n = 0
+    subject_specs = [s for s in others if s.scope == "subject"]
+    if subject_specs:
+        svs = subject_views(plan, views)
+        for spec in subject_specs:
+            for sv in svs:
+                digest.add(run_check(spec, sv), (1, n))
+                n += 1
+    pkg_specs = [s for s in others if s.scope == "package"]
     if pkg_specs:
         pv = package_view(plan, views)
         for spec in pkg_specs:
-            findings.extend(run_check(spec, pv))
-    ev = plan.package.evidence
-    entries = [evidence_entry(views[i], ev[i].sha256, ev[i].mode) for i in sorted(views)]
-    return Assessment(package=plan.package, profile=plan.profile, findings=findings, entries=entries, started=started,
+            digest.add(run_check(spec, pv), (1, n))
+            n += 1
+    if ac is not None:
+        ac.prune()
+    return Assessment(package=plan.package, profile=plan.profile, findings=digest.findings(),
+                      entries=[entries[i] for i in sorted(entries)], started=started,
                       finished=dt.datetime.now(dt.UTC), today=plan.today,
                       selected_checks=plan.selected_checks, selected_items=plan.selected_items,
-                      run_requirements=plan.run_requirements)
+                      run_requirements=plan.run_requirements, omitted=digest.omitted, details=store)
 
 
 def default_out(package_root: Path, name: str) -> Path:

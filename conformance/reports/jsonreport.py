@@ -24,6 +24,23 @@ def _validator():
     return jsonschema.Draft202012Validator(schema)
 
 
+@lru_cache(maxsize=1)
+def _item_validator():
+    import jsonschema
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator({"$ref": "#/$defs/item_detail", "$defs": schema["$defs"]})
+
+
+def validate_item_detail(detail: dict) -> None:
+    """A per-item detail file's content (items/<index>.json) against $defs/item_detail."""
+    errs = sorted(_item_validator().iter_errors(detail), key=lambda e: list(map(str, e.absolute_path)))
+    if errs:
+        where = "/".join(str(p) for p in errs[0].absolute_path) or "(root)"
+        raise ResultsSchemaError(f"items/{detail.get('index')}.json does not match {SCHEMA_PATH.name} "
+                                 f"$defs/item_detail ({len(errs)} problem(s)): {where}: {errs[0].message}")
+
+
 def schema_errors(results: dict) -> list[str]:
     """Every schema violation as 'json/path: message' (empty when valid)."""
     out = []
