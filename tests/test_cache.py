@@ -25,6 +25,7 @@ def _doc(out: Path) -> dict:
     doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
     for k in VOLATILE:
         doc.pop(k)
+    (doc.get("report") or {}).pop("issued_at", None)  # the time of issue of a filed report
     items = {p.name: p.read_text(encoding="utf-8") for p in sorted((out / "items").glob("*.json"))}
     return {"results": doc, "items": items}
 
