@@ -220,7 +220,7 @@ def case_scale(a: argparse.Namespace, tree: Path, report: dict[str, Any], name: 
     subjects, distinct = SCALE[name]
     if name == "5000" and a.distinct_5000:
         distinct = None
-    pkg = make_package(a.work / f"pkg-{subjects}x2" + (f"-d{distinct}" if distinct else ""), subjects, distinct)
+    pkg = make_package(a.work / (f"pkg-{subjects}x2" + (f"-d{distinct}" if distinct else "")), subjects, distinct)
     items = 2 * subjects
     files = 2 * (distinct or subjects)
     out = a.work / f"out-{name}"

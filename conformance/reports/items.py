@@ -107,7 +107,7 @@ class LazyImages(Mapping[str, Any]):
     """Screenshots by (shown) evidence file name, read from the package folder when asked for; unreadable,
     oversized or missing files are absent (the report then says there is no picture). Keeps the last `keep`."""
 
-    def __init__(self, root: Path, files: Mapping[str, str], max_pixels: int = 40_000_000, keep: int = 4):
+    def __init__(self, root: Path, files: Mapping[str, str], max_pixels: int = 40_000_000, keep: int = 2):
         self.root, self.files, self.max_pixels, self.keep = Path(root), dict(files), max_pixels, keep
         self._recent: OrderedDict[str, Any] = OrderedDict()
 

@@ -557,6 +557,7 @@ class Redactor:
         # masked strings, while nothing new is learned (a document repeats many: a payload under every decoder,
         # the same message on every item)
         self._memo: dict[tuple[str, bool, str | None, int], str] = {}
+        self._learned: set[tuple[str, bool, str | None, int, int]] = set()  # strings already learned from
         self.files: dict[str, str] = {}
         for rec in subjects:
             self.add_subject(rec)
@@ -698,7 +699,14 @@ class Redactor:
         if not s:
             return s
         if learn:
-            self._memo.clear()  # what is learned may change any later decision
+            # What learning a string adds depends only on the string and on the dates known to be public (every
+            # other step is fixed): learning it again adds nothing, and what it returns is not used.
+            lkey = (s, personal, field, depth, len(self._public_dates))
+            if lkey in self._learned:
+                return s
+            if len(self._learned) >= MEMO_SIZE:
+                self._learned.clear()
+            self._learned.add(lkey)
             return self._decide_now(s, personal=personal, field=field, learn=True, depth=depth)
         key = (s, personal, field, depth)
         got = self._memo.get(key)
