@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
@@ -128,12 +129,14 @@ def analyse_items(plan: Plan, workers: int, progress: Progress | None = None, *,
             collect(g, analyse_and_check(t, names))
         return results
     with _pool(min(workers, len(remote))) as pool:
-        futures: list[tuple[list[EvidenceItem], Future[list[ItemResult]]]] = [
-            (g, pool.submit(analyse_and_check, t, names)) for g, t in remote]
+        futures: deque[tuple[list[EvidenceItem], Future[list[ItemResult]]]] = deque(
+            (g, pool.submit(analyse_and_check, t, names)) for g, t in remote)
         for g, t in local:  # while the workers start
             collect(g, analyse_and_check(t, names))
-        for g, fut in futures:
+        while futures:  # a collected result is dropped with its future (flat memory)
+            g, fut = futures.popleft()
             collect(g, fut.result())
+            del fut
     return results
 
 
