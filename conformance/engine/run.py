@@ -15,6 +15,7 @@ keeps of its views only what the subject and package checks declare they read.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import multiprocessing
 import os
 from collections import deque
@@ -116,28 +117,41 @@ def analyse_items(plan: Plan, workers: int, progress: Progress | None = None, *,
                 progress(done, total, f"#{it.index} {it.kind} {it.subject}/{it.mode or '-'}")
 
     folder = None if cache_dir is None else str(cache_dir)
-    tasks = [[replace(plan.task(it), cache_dir=folder) for it in g] for g in groups]
-    local: list[tuple[list[EvidenceItem], list[ItemTask]]] = []
-    remote: list[tuple[list[EvidenceItem], list[ItemTask]]] = []
-    for g, t in zip(groups, tasks):
-        cached = folder is not None and _cached(t)
-        (local if cached or workers <= 1 else remote).append((g, t))
+    local: list[list[EvidenceItem]] = []
+    remote: list[list[EvidenceItem]] = []
+    for g in groups:
+        cached = folder is not None and _cached(_tasks(plan, g, folder))
+        (local if cached or workers <= 1 else remote).append(g)
     if len(remote) <= 1:
-        local, remote = sorted(local + remote, key=lambda gt: gt[0][0].index), []
+        local, remote = sorted(local + remote, key=lambda grp: grp[0].index), []
     if not remote:
-        for g, t in local:
-            collect(g, analyse_and_check(t, names))
+        for g in local:
+            collect(g, analyse_and_check(_tasks(plan, g, folder), names))
         return results
     with _pool(min(workers, len(remote))) as pool:
-        futures: deque[tuple[list[EvidenceItem], Future[list[ItemResult]]]] = deque(
-            (g, pool.submit(analyse_and_check, t, names)) for g, t in remote)
-        for g, t in local:  # while the workers start
-            collect(g, analyse_and_check(t, names))
-        while futures:  # a collected result is dropped with its future (flat memory)
+        # a bounded window of groups in flight: tasks are made as they are submitted and a collected result is
+        # dropped with its future, so the parent's memory does not grow with the number of items
+        window = 4 * min(workers, len(remote))
+        todo = iter(remote)
+        futures: deque[tuple[list[EvidenceItem], Future[list[ItemResult]]]] = deque()
+
+        def submit(n: int) -> None:
+            for g in itertools.islice(todo, n):
+                futures.append((g, pool.submit(analyse_and_check, _tasks(plan, g, folder), names)))
+
+        submit(window)
+        for g in local:  # while the workers start
+            collect(g, analyse_and_check(_tasks(plan, g, folder), names))
+        while futures:
             g, fut = futures.popleft()
             collect(g, fut.result())
             del fut
+            submit(1)
     return results
+
+
+def _tasks(plan: Plan, group: list[EvidenceItem], cache_dir: str | None) -> list[ItemTask]:
+    return [replace(plan.task(it), cache_dir=cache_dir) for it in group]
 
 
 def _cached(tasks: list[ItemTask]) -> bool:
