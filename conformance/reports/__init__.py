@@ -84,7 +84,7 @@ def write_reports(results: dict[str, Any], out_dir: Path, package: Any = None, a
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         if "results" in formats:
-            paths["results"] = write_results_json(doc, out_dir / "results.json")
+            paths["results"] = write_results_json(doc, out_dir / "results.json", validated=True)
             paths["items"] = write_item_files(source, out_dir, mask)
         if "html" in formats:
             paths["html"] = out_dir / "report.html"
