@@ -16,7 +16,6 @@ is waived, 4 when a waiver is stale (expired or no longer matching anything).
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 import unicodedata
 from pathlib import Path
@@ -76,9 +75,12 @@ def exit_code_of(results: dict[str, Any]) -> int:
     from conformance.waivers import exit_code
 
     verdict = results["verdict"]
-    if verdict == "partial":
-        statuses = {r["status"] for r in results["requirements"]}
-        code = 1 if "fail" in statuses else 3 if "error" in statuses else 0
+    if verdict == "partial":  # judged like a verdict, on the requirements that ran
+        ran = [r for r in results["requirements"] if r["status"] != "not_run"]
+        must = {r["status"] for r in ran if r.get("level") == "MUST"}
+        code = (exits.NON_CONFORMANT if "fail" in must else
+                exits.INCOMPLETE if must & {"skip", "review", "error"} or any(r["status"] == "error" for r in ran)
+                else exits.CONFORMANT)
     else:
         code = EXIT[verdict]
     return exit_code(results, code)
@@ -155,7 +157,8 @@ def cmd_assess(ns: argparse.Namespace) -> int:
     try:
         with staged_output(out, plan.package.root) as folder:
             shown = assess_into(plan, folder, waivers=waivers, show_pii=ns.show_pii, workers=ns.workers,
-                                quiet=ns.quiet, metadata=report_metadata(ns), formats=report_formats(ns))
+                                quiet=ns.quiet, metadata=report_metadata(ns), formats=report_formats(ns),
+                                cache=False if getattr(ns, "no_cache", False) else None)
             if getattr(ns, "allure_html", False):
                 build_allure_html(folder)
     except unusable_errors() as exc:
@@ -167,38 +170,24 @@ def cmd_assess(ns: argparse.Namespace) -> int:
 
 def assess_into(plan: Any, folder: Path, *, waivers: Any = None, show_pii: bool = False, workers: int | None = None,
                 quiet: bool = False, metadata: dict[str, Any] | None = None,
-                formats: tuple[str, ...] | None = None) -> dict[str, Any]:
+                formats: tuple[str, ...] | None = None, cache: Any = None) -> dict[str, Any]:
     """Run a plan and write every report format into `folder` (a fresh staging folder: see conformance/outdir.py).
     `metadata`: report number, organisation, assessor, reviewer (conformance/reports/filing.py); `formats`: default
-    ALL_FORMATS (add "pdf" for report.pdf). Returns the results document as written (masked unless show_pii)."""
+    ALL_FORMATS (add "pdf" for report.pdf); `cache`: the analysis cache (None: the default, False: none;
+    conformance/engine/cache.py). Returns the results document as written (masked unless show_pii)."""
     from conformance.engine import run_plan
     from conformance.reports import write_assessment
 
     progress = None if quiet else _Progress()
     try:
-        assessment = run_plan(plan, workers=workers, progress=progress)
+        assessment = run_plan(plan, workers=workers, progress=progress, cache=cache)
     finally:
         if progress is not None:
             progress.close()
-    return write_assessment(assessment.to_dict(), folder, package=plan.package, profile=plan.profile, today=plan.today,
-                            waivers=waivers, show_pii=show_pii, metadata=metadata, formats=formats)
-
-
-def _reproducer(ns: argparse.Namespace, req: dict[str, Any]) -> str:
-    checks = sorted({f["check"] for f in req["findings"] if f.get("check") and f.get("status") == req["status"]})
-    items = sorted({f["item"] for f in req["findings"] if isinstance(f.get("item"), int)
-                    and f.get("status") == req["status"]})
-    args = [sys.executable, "-m", "conformance", "assess", ns.path or str(EXAMPLE_CANDIDATE), "--out",
-            "reports/reproduce"]
-    for c in checks:
-        args += ["--check", c]
-    for i in items[:5]:
-        args += ["--item", str(i)]
-    if ns.today:
-        args += ["--today", ns.today]
-    if ns.profile:
-        args += ["--profile", ns.profile]
-    return " ".join(shlex.quote(a) for a in args)
+    # per-item detail stays on disk (Assessment.detail_of) until the reports write it
+    return write_assessment(assessment.to_dict(linked=True), folder, package=plan.package, profile=plan.profile,
+                            today=plan.today, waivers=waivers, show_pii=show_pii, metadata=metadata, formats=formats,
+                            details=assessment.detail_of)
 
 
 def print_summary(results: dict[str, Any], out: Path, ns: argparse.Namespace) -> None:
@@ -230,8 +219,8 @@ def print_summary(results: dict[str, Any], out: Path, ns: argparse.Namespace) ->
             items = sorted({f["item"] for f in unusable})
             say(f"    items {', '.join(map(str, items))}: unusable evidence (see below) / mục "
                 f"{', '.join(map(str, items))}: bằng chứng không dùng được (xem bên dưới)")
-        if r["status"] in ("fail", "warn", "review", "error"):
-            say(f"    reproduce / tái hiện: {_reproducer(ns, r)}")
+        if r.get("reproduce"):
+            say(f"    reproduce / tái hiện: {r['reproduce']['cli']}")
     errors = [e for e in results["evidence"] if e.get("error")]
     if errors:
         say("")
@@ -287,14 +276,24 @@ def version_text() -> str:
             f"Decision 1405/QĐ-BTTTT v{SPEC_VERSION})")
 
 
-def _item(value: str) -> int:
+MAX_ITEM_SELECTION = 1_000_000
+
+
+def _item(value: str) -> list[int]:
+    """Evidence item indexes: `7`, a range `3-40` or a comma list of both (`0-4,7,9-12`), as reproducers print."""
+    out: list[int] = []
     try:
-        n = int(value)
+        for part in value.split(","):
+            lo, sep, hi = part.strip().partition("-")
+            a = int(lo)
+            b = int(hi) if sep else a
+            if a < 0 or b < a or len(out) + (b - a + 1) > MAX_ITEM_SELECTION:
+                raise ValueError
+            out.extend(range(a, b + 1))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an evidence item index: {value!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"not an evidence item index: {value!r}")
-    return n
+        raise argparse.ArgumentTypeError(f"not an evidence item index, range or list (e.g. 7, 3-40, 0-4,7): "
+                                         f"{value!r}") from None
+    return out
 
 
 def _workers(value: str) -> int:
@@ -361,12 +360,16 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--out", help="report folder (default: reports/<candidate>-<timestamp>/)")
     add_assess_options(a)
     a.add_argument("--check", action="append", help="run only this check (repeatable); see `checks`")
-    a.add_argument("--item", action="append", type=_item, help="assess only this evidence item (index, repeatable)")
+    a.add_argument("--item", action="extend", type=_item,
+                   help="assess only these evidence items: an index, a range 3-40 or a list 0-4,7 (repeatable)")
     a.add_argument("--waivers", help="known issues file (specs/waivers.schema.json); exit 0 if all non-pass results "
                                      "are waived, 4 if a waiver is expired or unused")
     a.add_argument("--pdf", action="store_true", help="also write report.pdf (A4, printed by headless Chromium)")
     a.add_argument("--allure-html", action="store_true",
                    help="also build allure-report/ (HTML) with the npm package `allure` (needs Node; scripts/setup.sh)")
+    a.add_argument("--no-cache", action="store_true",
+                   help="analyse every file again, without the analysis cache (~/.cache/vnqr-conformance, or "
+                        "$VNQR_CONFORMANCE_CACHE_DIR); the cache never changes a result")
     a.set_defaults(func=cmd_assess)
     c = sub.add_parser("checks", help="list every check with its requirement IDs and source location")
     c.set_defaults(func=cmd_checks)

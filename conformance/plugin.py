@@ -200,10 +200,11 @@ def _allure_decorate(fe: FrontEnd, case: Case, findings: list[Finding]) -> None:
 def _annotated(fe: FrontEnd, index: int) -> bytes | None:
     """The item's annotated screenshot (QR outlined; redacted unless --show-pii) for Allure."""
     from conformance.reports import _annotated_png
-    from conformance.reports.html import load_images
+    from conformance.reports.items import ItemSource, LazyImages
 
     entry = json.loads(json.dumps(fe.session.entry(index), default=_json_default))
-    images = load_images({"evidence": [entry]}, fe.plan.package.root)
+    files = ItemSource({"evidence": [entry]}).screenshot_files
+    images = LazyImages(fe.plan.package.root, {f: f for f in files})
     return _annotated_png({"evidence": [entry]}, images, index, redact=not fe.show_pii)
 
 
@@ -339,8 +340,8 @@ def gathered_results(plan: Plan, cases: list[Case], found: dict[str, list[dict[s
                      sent_entries: dict[int, dict[str, Any]], started: dt.datetime) -> dict[str, Any]:
     """The results document of one package from the findings (by case id) and evidence entries (by item index)
     gathered in a session; a session that did not run every case is labelled partial."""
+    from conformance.engine.analysis import base_view
     from conformance.engine.assessment import Assessment, evidence_entry
-    from conformance.engine.run import _bare_view
 
     findings = [Finding(**f) for c in cases if c.id in found for f in found[c.id]]
     ran = {c.id for c in cases if c.id in found}
@@ -349,7 +350,7 @@ def gathered_results(plan: Plan, cases: list[Case], found: dict[str, list[dict[s
     for it in plan.package.evidence:
         e = sent_entries.get(it.index)
         if e is None:
-            e = evidence_entry([_bare_view(plan.task(it))], it.sha256, it.mode)
+            e = evidence_entry([base_view(plan.task(it))], it.sha256, it.mode)
             e.pop("status", None)
             if it.error_en:
                 e["status"] = "error"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -93,8 +94,16 @@ def test_non_conformant_run_prints_table_and_exit_1(tmp_path):
     assert "PAYLOAD-005" in junit and "failure" in junit
     res = json.loads((out / "results.json").read_text(encoding="utf-8"))
     rep = {r["id"]: r for r in res["requirements"]}["PAYLOAD-005"]["reproduce"]
-    assert rep["pytest"].endswith("-k PAYLOAD-005") and "--check payload_identification_type" in rep["cli"]
-    assert "reproduce" in p.stdout
+    assert "-k PAYLOAD-005 --today " in rep["pytest"] and "--check payload_identification_type" in rep["cli"]
+    assert f"reproduce / tái hiện: {rep['cli']}" in p.stdout  # one reproducer: the terminal prints the document's
+    # it runs as printed and gives the same judgement, alone
+    argv = shlex.split(rep["cli"])
+    assert argv[:2] == ["vnqr-conformance", "assess"] and "--item" in argv and "--today" in argv
+    again = cli(*argv[1:], "--out", str(tmp_path / "again"), "--quiet")
+    assert again.returncode == 1, again.stdout + again.stderr
+    res2 = json.loads((tmp_path / "again" / "results.json").read_text(encoding="utf-8"))
+    assert res2["verdict"] == "partial"
+    assert {r["id"]: r["status"] for r in res2["requirements"]}["PAYLOAD-005"] == "fail"
 
 
 def test_checks_listing_names_every_requirement():

@@ -86,6 +86,25 @@ def test_cli_partial_runs_and_bad_arguments(tmp_path):
     assert not (tmp_path / "c").exists() and not (tmp_path / "d").exists() and not (tmp_path / "e").exists()
 
 
+def test_partial_runs_exit_like_a_verdict_on_what_ran(tmp_path):
+    from conformance.cli import main
+
+    # a MUST that could not be judged in a partial run is exit 3, as in a full one (the switch to full mode is not
+    # evidenced: DISPLAY-003 skip)
+    only_default = str(CANDIDATES / "display-003-default-mode-only")
+    assert main(["assess", only_default, "--out", str(tmp_path / "a"), "--today", TODAY,
+                 "--check", "display_both_modes_available", "--quiet"]) == 3
+    doc = json.loads((tmp_path / "a" / "results.json").read_text(encoding="utf-8"))
+    assert doc["verdict"] == "partial" and statuses(doc)["DISPLAY-003"] == "skip"
+    # an item selection runs only the checks of single items: a person's or the package's checks would judge them
+    # from some of their items
+    ex = str(CANDIDATES / "example")
+    assert main(["assess", ex, "--out", str(tmp_path / "b"), "--today", TODAY, "--item", "0-1", "--quiet"]) == 0
+    st = statuses(json.loads((tmp_path / "b" / "results.json").read_text(encoding="utf-8")))
+    assert st["GEN-001"] == st["DISPLAY-003"] == st["PRIV-001"] == "not_run"
+    assert st["PAYLOAD-003"] == st["SYMBOL-001"] == "pass"
+
+
 def test_junit_marks_warnings(tmp_path):
     from conformance.cli import main
 

@@ -114,16 +114,17 @@ def assess_candidates(campaign: Campaign, plans: Sequence[tuple[CandidateSource,
     """Every candidate's assessment, its items on one executor shared by all candidates (each candidate's plan is
     driven from its own thread, so the pool is kept busy across candidates); executor None: in this process, one
     candidate after the other."""
-    from conformance.engine.run import analyse_items, assessment_of
+    from conformance.engine.run import run_plan
 
     def one(source: CandidateSource, plan: Plan) -> CandidateRun:
         started = dt.datetime.now(dt.UTC)
         prog = None if progress is None else (lambda d, t, label: progress(source.slug, d, t, label))
-        per_item = analyse_items(plan, 1, prog, executor=executor)
-        assessment = assessment_of(plan, per_item, started)
+        views: dict[int, list[EvidenceView]] = {}
+        assessment = run_plan(plan, workers=1, progress=prog, started=started, executor=executor, cache=False,
+                              on_views=views.__setitem__)
         results = assessment.to_dict()
         results["campaign"] = campaign.metadata(source)
-        return CandidateRun(source, plan, {i: [v for v, _ in res] for i, res in per_item.items()}, results)
+        return CandidateRun(source, plan, dict(sorted(views.items())), results)
 
     if executor is None:
         return [one(s, p) for s, p in plans]

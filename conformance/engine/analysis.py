@@ -34,6 +34,7 @@ class ItemTask:
     profile: Mapping[str, Any]
     today: dt.date
     needs: frozenset[str]
+    cache_dir: str | None = None  # the analysis cache folder (conformance/engine/cache.py); None: no cache
 
 
 @dataclass
@@ -194,7 +195,7 @@ def screen_view(task: ItemTask, facts: ImageFacts, base: EvidenceView, *, displa
     updates: dict[str, Any] = dict(width=facts.width, height=facts.height, symbols=facts.symbols, symbol=symbol,
                                    symbol_note=note, detail={**base.detail, **facts.detail})
     if symbol is not None:
-        if "robustness" in task.needs and facts.gray is not None:
+        if "robustness" in task.needs and (facts.gray is not None or id(symbol) in facts.robustness):
             updates["robustness"] = _robustness(facts, symbol, task.profile)
         updates.update(_validated(task, symbol.raw_bytes or (symbol.text or "").encode("utf-8"), base.mode))
     if facts.screen is not None:
@@ -272,6 +273,83 @@ def file_key(item: EvidenceItem) -> str:
     return key
 
 
+def _cache_of(task: ItemTask) -> Any:
+    if task.cache_dir is None:
+        return None
+    from conformance.engine.cache import AnalysisCache
+
+    got = _CACHES.get(task.cache_dir)
+    if got is None:
+        got = _CACHES[task.cache_dir] = AnalysisCache(task.cache_dir)
+    return got
+
+
+_CACHES: dict[str, Any] = {}  # one AnalysisCache per folder and process (it keeps the entry key)
+
+
+def cache_key(task: ItemTask, needs: frozenset[str]) -> str | None:
+    """The analysis cache key of a screenshot item's file analysis (None: no cache, or not cacheable)."""
+    cache = _cache_of(task)
+    # photos are not cached: their analysis also depends on the declared screen width and rectification detail
+    if cache is None or task.item.kind != "screenshot" or task.item.error_en or task.item.path is None:
+        return None
+    key: str | None = cache.key(sha256=task.item.sha256, kind=task.item.kind, ppi=task.ppi, profile=task.profile,
+                                needs=needs)
+    return key
+
+
+def _facts_to_cache(facts: ImageFacts) -> dict[str, Any]:
+    index = {id(s): i for i, s in enumerate(facts.symbols)}
+    return {"width": facts.width, "height": facts.height, "symbols": tuple(facts.symbols), "screen": facts.screen,
+            "detail": dict(facts.detail), "robustness": {index[k]: v for k, v in facts.robustness.items() if k in index}}
+
+
+def _facts_from_cache(data: Any) -> ImageFacts | None:
+    """ImageFacts from a cache entry, or None when the entry does not hold exactly what _facts_to_cache wrote."""
+    from conformance.ocr.reader import ScreenReading
+    from conformance.symbol.analyse import SymbolReport
+
+    if not (isinstance(data, dict) and set(data) == {"width", "height", "symbols", "screen", "detail", "robustness"}):
+        return None
+    w, h, syms, screen, detail, rob = (data[k] for k in ("width", "height", "symbols", "screen", "detail",
+                                                          "robustness"))
+    if not (type(w) is int and type(h) is int and w > 0 and h > 0 and isinstance(syms, tuple)
+            and all(type(s) is SymbolReport for s in syms) and (screen is None or type(screen) is ScreenReading)
+            and isinstance(detail, dict) and set(detail) <= {"frames", "judged_frame"} and isinstance(rob, dict)):
+        return None
+    robustness: dict[int, tuple[Mapping[str, Any], ...]] = {}
+    for i, rows in rob.items():
+        if not (type(i) is int and 0 <= i < len(syms) and isinstance(rows, tuple)
+                and all(isinstance(r, dict) for r in rows)):
+            return None
+        robustness[id(syms[i])] = rows
+    return ImageFacts(width=w, height=h, symbols=syms, screen=screen, detail=detail, robustness=robustness)
+
+
+def image_facts(task: ItemTask, needs: frozenset[str]) -> ImageFacts:
+    """The analysis of a screenshot item's file: from the analysis cache when it holds exactly this computation,
+    else computed (and stored, with the degradation sweep of the symbol a check would judge when it is needed)."""
+    assert task.item.path is not None
+    key = cache_key(task, needs)
+    if key is not None:
+        facts = _facts_from_cache(_cache_of(task).get(key))
+        if facts is not None:
+            return facts
+    if task.item.kind == "photo":
+        width_mm = task.item.extra.get("screen_width_mm")
+        facts = analyse_photo_file(task.item.path, task.item.file, float(width_mm) if width_mm else None,
+                                   task.profile, needs)
+    else:
+        facts = analyse_image_file(task.item.path, task.item.file, task.ppi, task.profile, needs)
+    if key is not None and facts.error is None:  # errors are cheap and may not depend on the content alone
+        if "robustness" in needs:
+            symbol, _ = _choose_symbol(facts.symbols)
+            if symbol is not None and facts.gray is not None:
+                _robustness(facts, symbol, task.profile)
+        _cache_of(task).put(key, _facts_to_cache(facts))
+    return facts
+
+
 def analyse_group(tasks: Iterable[ItemTask]) -> list[EvidenceView]:
     """Views of items that name the same file: the file is read and analysed once for all of them (a recording,
     whose frames are judged against each item's subject, once per item)."""
@@ -284,11 +362,6 @@ def analyse_group(tasks: Iterable[ItemTask]) -> list[EvidenceView]:
             views.extend(recording_views(t))
             continue
         if t.item.kind in SCREEN_KINDS and not t.item.error_en and t.item.path is not None and facts is None:
-            if t.item.kind == "photo":
-                width_mm = t.item.extra.get("screen_width_mm")
-                facts = analyse_photo_file(t.item.path, t.item.file, float(width_mm) if width_mm else None,
-                                           t.profile, needs)
-            else:
-                facts = analyse_image_file(t.item.path, t.item.file, t.ppi, t.profile, needs)
+            facts = image_facts(t, needs)
         views.append(build_view(t, facts if t.item.kind in SCREEN_KINDS else None))
     return views

@@ -88,6 +88,9 @@ class Plan:
             if bad:
                 raise UsageError(f"--item {bad[0]}: the package has evidence items 0..{len(pkg.evidence) - 1}",
                                  f"--item {bad[0]}: gói có các bằng chứng số 0..{len(pkg.evidence) - 1}")
+            # a subject or package check would judge a person or the package from some of its items only: with an
+            # item selection only the checks of single items run (the others are `not_run`)
+            specs = [s for s in specs if s.scope == "evidence"]
         return cls(pkg, prof, day, specs, sorted(set(checks)) if checks else None,
                    sorted(set(items)) if items is not None else None)
 
@@ -95,7 +98,7 @@ class Plan:
     @property
     def run_requirements(self) -> frozenset[str] | None:
         """Requirements judged by at least one selected check (None: every check runs)."""
-        if self.selected_checks is None:
+        if self.selected_checks is None and self.selected_items is None:
             return None
         return frozenset(r for s in self.specs for r in s.requirements)
 

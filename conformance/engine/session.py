@@ -4,6 +4,8 @@ Each evidence file is analysed once, the first time a case needs it; the finding
 `assess()` gives for it (the same views, the same checks, the same judge)."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from conformance.capture.package import EvidenceItem
 from conformance.checks.context import EvidenceView
 from conformance.engine.analysis import analyse_group, file_key
@@ -15,8 +17,13 @@ from conformance.model import Finding
 
 
 class Session:
-    def __init__(self, plan: Plan):
+    def __init__(self, plan: Plan, cache: bool | str | None = None):
+        """cache: the analysis cache (conformance/engine/cache.py; None: the default folder unless switched off)."""
+        from conformance.engine.cache import open_cache
+
         self.plan = plan
+        ac = open_cache(cache)
+        self._cache_dir = None if ac is None else str(ac.root)
         self._views: dict[int, list[EvidenceView]] = {}
         groups: dict[str, list[EvidenceItem]] = {}
         for it in plan.items():
@@ -28,7 +35,7 @@ class Session:
         if index not in self._views:
             group = self._group[index]
             fresh: dict[int, list[EvidenceView]] = {}
-            for v in analyse_group([self.plan.task(it) for it in group]):
+            for v in analyse_group([replace(self.plan.task(it), cache_dir=self._cache_dir) for it in group]):
                 fresh.setdefault(v.index, []).append(v)
             self._views.update(fresh)
         return self._views[index]

@@ -22,7 +22,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from .annotate import annotate_screenshot, to_pil
+from .annotate import annotate_screenshot
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 REPORT_IMAGE_WIDTH = 420
@@ -536,31 +536,7 @@ def render_html(results: dict, images: dict[str, Any] | None = None, *, redact: 
     return _env().get_template("report.html.j2").render(**view, for_print=for_print, max_printed_rows=MAX_PRINTED_ROWS)
 
 
-def load_images(results: dict, root: Path, max_pixels: int = 40_000_000) -> dict[str, Any]:
-    """Screenshots of the evidence items, read from the package folder (for callers that pass no images).
-
-    Unreadable, oversized or errored evidence is skipped (the report then says there is no picture)."""
-    from PIL import Image
-
-    out: dict[Any, Any] = {}
-    for e in results.get("evidence") or []:
-        if isinstance(e, dict) and e.get("kind") == "recording" and e.get("file") and not e.get("error"):
-            out.update(_recording_frames(e, Path(root)))
-            continue
-        if not (isinstance(e, dict) and e.get("kind") == "screenshot" and e.get("file")) or e.get("error"):
-            continue
-        p = Path(root) / e["file"]
-        try:
-            with Image.open(p) as im:
-                if im.width * im.height > max_pixels:
-                    continue
-                out[e["file"]] = to_pil(im)
-        except Exception:  # noqa: BLE001 - any broken file just has no picture in the report
-            continue
-    return out
-
-
-def _recording_frames(e: dict, root: Path) -> dict[tuple[int, int], Any]:
+def recording_frames_from_file(e: dict, root: Path) -> dict[tuple[int, int], Any]:
     """The recording's representative frames, by (item index, frame index): decoded again from the file, within
     the recording bounds of conformance/recording/decode.py (a broken or changed file just gives no picture)."""
     from conformance.recording.decode import RecordingError, open_recording

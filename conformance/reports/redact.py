@@ -61,6 +61,9 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+from conformance.payload.parse import parse_payload
+from conformance.rules.fields import EXT_SEP, FIELD_SEP, SPEC_FIELD_NAMES
+
 APP_MASK = "*"
 MASK_UPPER, MASK_LOWER, MASK_DIGIT = "X", "x", "9"
 MASK_UPPER_MARKED, MASK_LOWER_MARKED = "\u1e8c", "\u1e8d"  # Ẍ ẍ: "a letter with a diacritic was here"
@@ -329,6 +332,7 @@ def _keep_decisions(view: _View, a: int, b: int, dec: list[int], keep: int) -> N
 
 # -- value patterns ---------------------------------------------------------------------------------------------
 _SEP_N = r"[\s._\-+,/·'\"]"  # between the words of a known name
+_SEP_RUN = re.compile(_SEP_N + "+")
 _SEP_CHARS = frozenset(" \t\n\r\u00a0\u2009\u202f._/-+·,()[]'\"")  # between the digits of a known number
 _LOOK = str.maketrans({"o": "0", "l": "1", "i": "1", "s": "5", "b": "8"})  # OCR look-alikes
 _MONTHS = ["jan(?:uary)?", "feb(?:ruary)?", "mar(?:ch)?", "apr(?:il)?", "may", "june?", "july?", "aug(?:ust)?",
@@ -365,20 +369,25 @@ class _Skeleton:
         out = []
         hay = self.look if how == "full" and v.isdigit() else self.plain
         k = hay.find(v)
-        n = len(v)
         while k >= 0:
-            ok = all(self.joined[j] for j in range(k + 1, k + n))
-            if ok and how == "full" and v.isdigit():
-                real = sum(self.plain[j].isdigit() for j in range(k, k + n))
-                ok = real >= n - 2 and self.plain[k].isdigit() or real == n
-            if ok and how in ("suffix", "prefix"):  # a piece of a number: not glued to more digits
-                before = k > 0 and self.joined[k] and self.plain[k - 1].isdigit()
-                after = k + n < len(self.plain) and self.joined[k + n] and self.plain[k + n].isdigit()
-                ok = not before and not after
-            if ok:
-                out.append((self.pos[k], self.pos[k + n - 1] + 1))
+            span = self.accept(v, how, k)
+            if span is not None:
+                out.append(span)
             k = hay.find(v, k + 1)
         return out
+
+    def accept(self, v: str, how: str, k: int) -> tuple[int, int] | None:
+        """The span in the folded text of the occurrence of `v` at skeleton position k, if it is one."""
+        n = len(v)
+        ok = all(self.joined[j] for j in range(k + 1, k + n))
+        if ok and how == "full" and v.isdigit():
+            real = sum(self.plain[j].isdigit() for j in range(k, k + n))
+            ok = real >= n - 2 and self.plain[k].isdigit() or real == n
+        if ok and how in ("suffix", "prefix"):  # a piece of a number: not glued to more digits
+            before = k > 0 and self.joined[k] and self.plain[k - 1].isdigit()
+            after = k + n < len(self.plain) and self.joined[k + n] and self.plain[k + n].isdigit()
+            ok = not before and not after
+        return (self.pos[k], self.pos[k + n - 1] + 1) if ok else None
 
 
 def _date_patterns(y: int, m: int, d: int) -> list[str]:
@@ -402,6 +411,22 @@ def _date_patterns(y: int, m: int, d: int) -> list[str]:
         rf"{y4}\s*[/\-.]?\s*{mon}\s*[/\-.]?\s*{dnum}",
     ]
     return out
+
+
+def _date_digit_forms(y: int, m: int, d: int) -> set[str]:
+    """The digits (read together, separators and words left out) of every form _date_patterns writes."""
+    y4, y2 = f"{y:04d}", f"{y % 100:02d}"
+    ds = {str(d), f"{d:02d}"}
+    ms = {str(m), f"{m:02d}"}
+    out: set[str] = set()
+    for a in ds:
+        for b in ms:
+            out |= {a + b + y4, y4 + b + a, b + a + y4, a + b + y2, y4 + a + b}
+        out |= {a + y4, y4 + a}  # with the month's name
+    return out
+
+
+_DIGIT_RUN = re.compile(r"[0-9]+")
 
 
 def _parse_date(value: str) -> tuple[int, int, int] | None:
@@ -511,6 +536,9 @@ def _compact_date(d: str) -> bool:
     return False
 
 
+MEMO_SIZE = 50_000
+
+
 class Redactor:
     """Masks strings given the subjects' records and what was learned from fields known to hold personal data."""
 
@@ -519,7 +547,21 @@ class Redactor:
         self._ids: set[str] = set()  # digit (or alphanumeric) strings, folded
         self._dates: set[tuple[int, int, int]] = set()
         self._public_dates: set[str] = set()  # dates seen in a non-birth context (the app's "updated" date)
-        self._compiled: tuple | None = None
+        # indexes kept up to date as values are learned, so that a string's cost does not grow with how many are
+        # known: every written form of the numbers by (haystack, length) -> {form: {(how, keep)}}; the names, each
+        # with its regex (compiled when first needed) and by word; the dates with their regexes
+        self._num_forms: dict[tuple[str, int], dict[str, set[tuple[str, int]]]] = {}
+        self._name_list: list[list[Any]] = []  # [words, regex or None]
+        self._by_word: dict[str, list[int]] = {}  # word -> positions in _name_list, once per occurrence
+        # two words written together (separators removed) -> names whose every pattern holds one of these pairs
+        self._by_pair: dict[str, set[int]] = {}
+        self._single: dict[str, list[int]] = {}  # one-word names
+        self._date_list: list[tuple[str, re.Pattern[str]]] = []
+        self._date_digits: dict[str, list[int]] = {}  # the digits a written form of a date holds -> dates
+        # masked strings, while nothing new is learned (a document repeats many: a payload under every decoder,
+        # the same message on every item)
+        self._memo: dict[tuple[str, bool, str | None, int], str] = {}
+        self._learned: set[tuple[str, bool, str | None, int, int]] = set()  # strings already learned from
         self.files: dict[str, str] = {}
         for rec in subjects:
             self.add_subject(rec)
@@ -547,7 +589,16 @@ class Redactor:
             return  # a lone short word would mask ordinary words everywhere
         if words not in self._names:
             self._names.add(words)
-            self._compiled = None
+            self._memo.clear()
+            self._name_list.append([words, None])
+            i = len(self._name_list) - 1
+            for w in words:
+                self._by_word.setdefault(w, []).append(i)
+            if len(words) == 1:
+                self._single.setdefault(words[0], []).append(i)
+            else:  # _name_patterns: runs of consecutive words, and the given name before the family name
+                for a, b in [*zip(words, words[1:]), (words[-1], words[0])]:
+                    self._by_pair.setdefault(a + b, set()).add(i)
 
     def add_value(self, value: str, kind: str | None = None) -> None:
         value = str(value or "").strip()
@@ -557,62 +608,120 @@ class Redactor:
         if kind == "date" or (kind is None and ymd):
             if ymd and ymd not in self._dates:
                 self._dates.add(ymd)
-                self._compiled = None
+                self._memo.clear()
+                pats = _date_patterns(*ymd)
+                self._date_list.append((f"{ymd[0] % 100:02d}", re.compile(
+                    r"(?<![0-9])(?:" + "|".join(sorted(set(pats), key=len, reverse=True)) + r")(?![0-9])")))
+                for digits in _date_digit_forms(*ymd):
+                    self._date_digits.setdefault(digits, []).append(len(self._date_list) - 1)
             return
         folded = re.sub(r"[^0-9a-z]", "", _View(value).text)
         if sum(c.isdigit() for c in folded) < 5 or len(folded) < 6:
             return
         if folded not in self._ids:
             self._ids.add(folded)
-            self._compiled = None
+            self._memo.clear()
+            self._index_number(folded)
 
-    def _patterns(self) -> tuple:
-        """(numbers to look for in the skeleton, [(words, regex)] per name, [(year, regex)] per date)."""
-        if self._compiled is None:
-            nums: list[tuple[str, str, int]] = []  # (value, how: full|lookalike|suffix|prefix, keep)
-            for v in self._ids:
-                nums.append((v, "full", KEEP_LAST))
-                if v.isdigit() and v.startswith("0") and len(v) == 10:  # phone: +84 / 84 forms
-                    nums.append(("84" + v[1:], "full", KEEP_LAST))
-                if v.isdigit() and len(v) >= 8:  # what an app's own masking leaves visible
-                    nums += [(v[-k:], "suffix", KEEP_LAST) for k in range(5, len(v))]
-                    nums += [(v[:k], "prefix", 0) for k in range(6, len(v))]
-            names = []
-            for words in self._names:
-                pats = _name_patterns(list(words))
-                rx = re.compile(r"(?<![a-z\ufffd])(?:" + "|".join(sorted(set(pats), key=len, reverse=True))
-                                + r")(?![a-z\ufffd])")
-                names.append((words, rx))
-            dates = []
-            for ymd in self._dates:
-                pats = _date_patterns(*ymd)
-                dates.append((f"{ymd[0] % 100:02d}", re.compile(
-                    r"(?<![0-9])(?:" + "|".join(sorted(set(pats), key=len, reverse=True)) + r")(?![0-9])")))
-            self._compiled = (sorted(set(nums), key=lambda x: -len(x[0])), names, dates)
-        return self._compiled
+    def _index_number(self, v: str) -> None:
+        """Every form of a known number to look for in a string's skeleton (_Skeleton.accept judges a find):
+        the whole value (lookalike letters read as digits when it is all digits), a phone's +84 form, and the
+        suffixes and prefixes an app's own masking leaves visible."""
+        forms: list[tuple[str, str, int]] = [(v, "full", KEEP_LAST)]
+        if v.isdigit() and v.startswith("0") and len(v) == 10:  # phone: +84 / 84 forms
+            forms.append(("84" + v[1:], "full", KEEP_LAST))
+        if v.isdigit() and len(v) >= 8:
+            forms += [(v[-k:], "suffix", KEEP_LAST) for k in range(5, len(v))]
+            forms += [(v[:k], "prefix", 0) for k in range(6, len(v))]
+        for form, how, keep in forms:
+            hay = "look" if how == "full" and form.isdigit() else "plain"
+            self._num_forms.setdefault((hay, len(form)), {}).setdefault(form, set()).add((how, keep))
+
+    def _name_rx(self, i: int) -> re.Pattern[str]:
+        entry = self._name_list[i]
+        if entry[1] is None:
+            pats = _name_patterns(list(entry[0]))
+            entry[1] = re.compile(r"(?<![a-z\ufffd])(?:" + "|".join(sorted(set(pats), key=len, reverse=True))
+                                  + r")(?![a-z\ufffd])")
+        rx: re.Pattern[str] = entry[1]
+        return rx
 
     def _value_pass(self, view: _View, t: str, dec: list[int]) -> None:
-        """Mask every known value in every written form."""
-        nums, names, dates = self._patterns()
-        if nums and any(c.isdigit() for c in t):
+        """Mask every known value in every written form. (Decisions only ever grow - _keep_decisions,
+        _name_decisions, _date_decisions take the maximum - so the order in which values are applied does not
+        matter.)"""
+        if self._num_forms and any(c.isdigit() for c in t):
             sk = _Skeleton(t)
-            for v, how, keep in nums:
-                for a, b in sk.find(v, how):
-                    _keep_decisions(view, a, b, dec, keep)
-        for ymd_tail, rx in dates:
-            if ymd_tail in t:
-                for m in rx.finditer(t):
-                    _date_decisions(view, m.start(), m.end(), dec)
-        for words, rx in names:
-            if sum(w in t for w in words) >= min(2, len(words)):
-                for m in rx.finditer(t):
-                    _name_decisions(view, m.start(), m.end(), dec)
+            for (hay_name, n), forms in self._num_forms.items():
+                hay = sk.look if hay_name == "look" else sk.plain
+                for k in range(len(hay) - n + 1):
+                    found = forms.get(hay[k:k + n])
+                    if found is None:
+                        continue
+                    for how, keep in found:
+                        span = sk.accept(hay[k:k + n], how, k)
+                        if span is not None:
+                            _keep_decisions(view, span[0], span[1], dec, keep)
+        if self._date_list and any(c.isdigit() for c in t):
+            # a date's regex can only match where the digits of one to three consecutive digit runs are, read
+            # together, the digits of one of its written forms (_date_digit_forms): only those dates are tried
+            runs = _DIGIT_RUN.findall(t)
+            tried: set[int] = set()
+            for i in range(len(runs)):
+                for j in range(i + 1, min(i + 3, len(runs)) + 1):
+                    tried.update(self._date_digits.get("".join(runs[i:j]), ()))
+            for k in sorted(tried):
+                ymd_tail, rx = self._date_list[k]
+                if ymd_tail in t:
+                    for m in rx.finditer(t):
+                        _date_decisions(view, m.start(), m.end(), dec)
+        if self._name_list:
+            # a name's regex can only match where two of its consecutive words stand together (separators
+            # aside), or, for a one-word name, where the word is: only those names are tried (the same result
+            # as trying every name that has at least two of its words in the string)
+            present = [w for w in self._by_word if w in t]
+            candidates: set[int] = set()
+            for w in present:
+                candidates.update(self._single.get(w, ()))
+            if present:
+                joined = _SEP_RUN.sub("", t)
+                for a in present:
+                    for b in present:
+                        names = self._by_pair.get(a + b)
+                        if names and a + b in joined:
+                            candidates.update(names)
+            seen = set(present)
+            for i in sorted(candidates):
+                words = self._name_list[i][0]
+                if sum(w in seen for w in words) >= min(2, len(words)):
+                    for m in self._name_rx(i).finditer(t):
+                        _name_decisions(view, m.start(), m.end(), dec)
 
     # -- core -------------------------------------------------------------------------------------------------
     def _decide(self, s: str, *, personal: bool = False, field: str | None = None, learn: bool = False,
                 depth: int = 0) -> str:
         if not s:
             return s
+        if learn:
+            # What learning a string adds depends only on the string and on the dates known to be public (every
+            # other step is fixed): learning it again adds nothing, and what it returns is not used.
+            lkey = (s, personal, field, depth, len(self._public_dates))
+            if lkey in self._learned:
+                return s
+            if len(self._learned) >= MEMO_SIZE:
+                self._learned.clear()
+            self._learned.add(lkey)
+            return self._decide_now(s, personal=personal, field=field, learn=True, depth=depth)
+        key = (s, personal, field, depth)
+        got = self._memo.get(key)
+        if got is None:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            got = self._memo[key] = self._decide_now(s, personal=personal, field=field, depth=depth)
+        return got
+
+    def _decide_now(self, s: str, *, personal: bool = False, field: str | None = None, learn: bool = False,
+                    depth: int = 0) -> str:
         view = _View(s)
         n = len(view)
         dec = [0] * n
@@ -714,6 +823,7 @@ class Redactor:
                 if self._date_exempt(t, a, b):
                     if learn and "*" not in m.group(0):
                         self._public_dates.add(key)
+                        self._memo.clear()
                     claim(a, b)
                     continue
                 if key in self._public_dates:  # the same date elsewhere without its label (an OCR word alone)
@@ -919,13 +1029,11 @@ def _payload_fields(t: str, *, whole: bool) -> list[tuple[int, int, str]]:
     for line in t.split("\n"):
         seg_a, seg = line_a, line
         line_a += len(line) + 1
-        if seg.count("|") < 4:
+        if seg.count(FIELD_SEP) < 4:
             continue
         seg_end = seg_a + len(seg)
-        bounds, pos = [], 0
-        for part in seg.split("|"):
-            bounds.append((seg_a + pos, seg_a + pos + len(part)))
-            pos += len(part) + 1
+        parsed = parse_payload(seg)  # the one splitter: fields and their offsets
+        bounds = [(seg_a + off, seg_a + off + len(part)) for part, off in zip(parsed.fields, parsed.field_offsets)]
         if not (whole or (seg_a == 0 and seg_end == len(t))):
             f0 = _FIELD0.search(t, max(bounds[0][0], bounds[0][1] - 64), bounds[0][1])
             if f0 is not None:
@@ -953,7 +1061,7 @@ def _payload_fields(t: str, *, whole: bool) -> list[tuple[int, int, str]]:
             elif i == 5 and len(bounds) == 6:
                 # EXT: proxy QID < gender < BHYT < phone < signature
                 ipos = a
-                for j, item in enumerate(t[a:b].split("<")):
+                for j, item in enumerate(t[a:b].split(EXT_SEP)):
                     ia, ib = ipos, ipos + len(item)
                     if ia < ib and (j != 1 or ib - ia > 2):
                         out.append((ia, ib, "id"))
@@ -963,7 +1071,7 @@ def _payload_fields(t: str, *, whole: bool) -> list[tuple[int, int, str]]:
     return out
 
 
-_SPEC_WORDS = frozenset(w.lower() for w in ("SoGiayTo", "HoTen", "NgaySinh", "LoaiDinhDanh", "QID", "EXT"))
+_SPEC_WORDS = frozenset(w.lower() for w in SPEC_FIELD_NAMES)
 
 
 def _personal_names(view: _View) -> list[tuple[int, int]]:
@@ -1009,12 +1117,16 @@ def _subject_records(results: dict) -> list[dict]:
     return [s for s in (subs or []) if isinstance(s, dict)]
 
 
-def build_redactor(results: dict) -> Redactor:
+def build_redactor(results: dict, also: Iterable[Any] = ()) -> Redactor:
     """A Redactor for one results document (or any dict with 'subjects'): the subjects' values, then what the
-    document's personal fields hold (payload names and numbers, screen text), then its evidence file names."""
+    document's personal fields hold (payload names and numbers, screen text) and what the documents in `also`
+    hold (the per-item detail files the reports write beside it), then its evidence file names."""
     red = Redactor(subjects=_subject_records(results))
     if isinstance(results, dict):
         red.learn({k: v for k, v in results.items() if k != "subjects"})
+    for extra in also:
+        red.learn(extra)
+    if isinstance(results, dict):
         used: dict[str, str] = {}
         evidence = results.get("evidence") if isinstance(results.get("evidence"), list) else []
         for i, e in enumerate(evidence):

@@ -9,7 +9,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-import segno
 
 from . import decoders as D
 
@@ -121,13 +120,23 @@ def robustness(analysis: Any, symbol: Any, degradations: list[dict[str, Any]],
 
 
 def min_version_for(data: bytes | str, ecc: str) -> int:
-    """Smallest QR version (1..40) holding `data` in byte mode at ECC level `ecc`; 41 if no version can."""
+    """Smallest QR version (1..40) holding `data` in byte mode at ECC level `ecc`; 41 if no version can.
+
+    The version segno would choose for one byte-mode segment (make_qr(data, mode="byte", boost_error=False)),
+    read from segno's capacity table without building and masking the symbol: 4 mode bits, an 8-bit (versions
+    1-9) or 16-bit (10-40) character count, 8 bits per byte."""
+    from segno import consts
+
     if isinstance(data, str):
         data = data.encode("utf-8")
     e = str(ecc).upper()
-    if e not in ("L", "M", "Q", "H"):
+    level = {"L": consts.ERROR_LEVEL_L, "M": consts.ERROR_LEVEL_M, "Q": consts.ERROR_LEVEL_Q,
+             "H": consts.ERROR_LEVEL_H}.get(e)
+    if level is None:
         raise ValueError(f"unknown ECC level {ecc!r}")
-    try:
-        return int(segno.make_qr(bytes(data), error=e, mode="byte", boost_error=False).version)
-    except segno.DataOverflowError:
-        return 41
+    n = len(data)
+    capacity: Any = consts.SYMBOL_CAPACITY  # {version: {level: data bits}}
+    for version in range(1, 41):
+        if capacity[version][level] >= 4 + (8 if version <= 9 else 16) + 8 * n:
+            return version
+    return 41

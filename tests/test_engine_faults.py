@@ -1,0 +1,85 @@
+"""A worker that dies or hangs costs only its own evidence file (conformance/engine/run.py): that file's items are
+evidence errors naming what happened, every other item is judged exactly as in a clean run, and the run ends."""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from conformance.engine.plan import Plan
+from conformance.engine.run import analyse_items, run_plan
+from tests.support.faults import faulty_work
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "fixtures" / "candidates" / "example"
+
+
+def _package(tmp_path: Path, renames: dict[int, str]) -> Path:
+    """The example package with some evidence files renamed (the fault markers are in the names)."""
+    pkg = tmp_path / "pkg"
+    shutil.copytree(EXAMPLE, pkg)
+    manifest = json.loads((pkg / "candidate.json").read_text(encoding="utf-8"))
+    for index, new in renames.items():
+        item = manifest["evidence"][index]
+        (pkg / item["file"]).rename(pkg / new)
+        item["file"] = new
+    (pkg / "candidate.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    return pkg
+
+
+def _statuses(results: dict[int, list]) -> dict[int, list[tuple[str, str]]]:
+    return {i: sorted((f.requirement, f.status) for _, fs in res for f in fs) for i, res in results.items()}
+
+
+@pytest.fixture
+def faulty_package(tmp_path):
+    manifest = json.loads((EXAMPLE / "candidate.json").read_text(encoding="utf-8"))
+    shots = [i for i, e in enumerate(manifest["evidence"]) if e.get("kind", "screenshot") == "screenshot"]
+    assert len(shots) >= 4, "the example needs four screenshots for this test"
+    killed, hung = shots[0], shots[1]
+    pkg = _package(tmp_path, {killed: "KILLme.png", hung: "HANGme.png"})
+    return pkg, killed, hung
+
+
+def test_a_dead_or_hung_worker_costs_only_its_own_file(faulty_package, tmp_path):
+    pkg, killed, hung = faulty_package
+    profile = json.loads(json.dumps(Plan.make(pkg).profile, default=str))
+    profile = {k: v for k, v in profile.items() if not k.startswith("_")}
+    profile["limits"]["max_file_analysis_seconds"] = 4
+    plan = Plan.make(pkg, profile=profile)
+    clean = _statuses(analyse_items(plan, 1))  # in this process, no faults
+    t0 = time.monotonic()
+    got = analyse_items(plan, 2, work=faulty_work)
+    elapsed = time.monotonic() - t0
+    assert elapsed < 60  # hang bound: the hung worker was stopped at its deadline, not waited for
+    assert sorted(got) == sorted(clean)
+    for i, res in got.items():
+        view = res[0][0]
+        en, vi = view.error or ("", "")
+        if i == killed:
+            assert "stopped its worker process" in en and "tiến trình xử lý dừng đột ngột" in vi
+        elif i == hung:
+            assert "did not end within 4 s" in en and "limits.max_file_analysis_seconds" in en
+            assert "không xong trong 4 giây" in vi
+        else:
+            assert view.error is None
+            assert _statuses({i: res}) == {i: clean[i]}, f"item {i} judged differently after a fault elsewhere"
+        if i in (killed, hung):
+            statuses = {f.status for _, fs in res for f in fs}
+            assert statuses == {"error"}, "a file the suite could not analyse is an error, never a verdict"
+
+
+def test_the_assessment_goes_on_and_is_incomplete_not_non_conformant(faulty_package):
+    pkg, killed, hung = faulty_package
+    profile = {k: v for k, v in Plan.make(pkg).profile.items() if not k.startswith("_")}
+    profile["limits"] = {**profile["limits"], "max_file_analysis_seconds": 4}
+    plan = Plan.make(pkg, profile=profile)
+    assert run_plan(plan, workers=2, cache=False).to_dict()["verdict"] == "conformant"  # the control
+    doc = run_plan(plan, workers=2, cache=False, work=faulty_work).to_dict()
+    assert doc["verdict"] == "incomplete" and doc["summary"]["must_failed"] == []
+    status = {e["index"]: e["status"] for e in doc["evidence"]}
+    assert status[killed] == status[hung] == "error"
+    assert [i for i, s in status.items() if s == "error"] == sorted([killed, hung])
