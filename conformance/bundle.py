@@ -207,6 +207,10 @@ def cmd_bundle(ns: argparse.Namespace) -> int:
     if isinstance(loaded, int):
         return loaded
     plan, _ = loaded
+    if out.resolve().is_relative_to(Path(plan.package.root).resolve()):
+        err(f"--out {out}: lies inside the evidence package {plan.package.root}; write the bundle elsewhere",
+            f"--out {out}: nằm trong gói bằng chứng {plan.package.root}; hãy ghi gói lưu trữ ra chỗ khác")
+        return CLI_UNUSABLE
     stage = Path(tempfile.mkdtemp(prefix=".vnqr-bundle-", dir=out.resolve().parent if out.resolve().parent.exists()
                                   else None))
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -177,6 +178,12 @@ def test_bundle_refuses_bad_key_before_any_work(tmp_path):
     assert not (tmp_path / "x.zip").exists()
     p = cli("bundle", str(EXAMPLE), "--out", str(tmp_path / "x.tar"))
     assert p.returncode == 2 and ".zip" in p.stderr
+    # never written into the evidence package itself
+    pkg = tmp_path / "pkg"
+    shutil.copytree(EXAMPLE, pkg)
+    p = cli("bundle", str(pkg), "--out", str(pkg / "b.zip"))
+    assert p.returncode == 2 and "inside the evidence package" in p.stderr and "nằm trong gói bằng chứng" in p.stderr
+    assert not (pkg / "b.zip").exists()
 
 
 # -- hostile archives ----------------------------------------------------------------------------------------------
