@@ -151,7 +151,6 @@ def assess_into(plan: Any, folder: Path, *, waivers: Any = None, show_pii: bool 
     Returns the results document as written (masked unless show_pii). cache: the analysis cache (None: the
     default, False: none; conformance/engine/cache.py)."""
     from conformance.engine import run_plan
-    from conformance.reports import ALL_FORMATS, write_reports
 
     progress = None if quiet else _Progress()
     try:
@@ -159,6 +158,9 @@ def assess_into(plan: Any, folder: Path, *, waivers: Any = None, show_pii: bool 
     finally:
         if progress is not None:
             progress.close()
+    # the reports' modules (numpy, PIL, Jinja2) are imported only now: the parent stays small while workers run
+    from conformance.reports import ALL_FORMATS, write_reports
+
     results = assessment.to_dict(linked=True)  # per-item detail stays on disk (Assessment.detail_of)
     if waivers is not None:
         from conformance.waivers import apply_waivers
