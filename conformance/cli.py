@@ -176,7 +176,6 @@ def assess_into(plan: Any, folder: Path, *, waivers: Any = None, show_pii: bool 
     ALL_FORMATS (add "pdf" for report.pdf); `cache`: the analysis cache (None: the default, False: none;
     conformance/engine/cache.py). Returns the results document as written (masked unless show_pii)."""
     from conformance.engine import run_plan
-    from conformance.reports import write_assessment
 
     progress = None if quiet else _Progress()
     try:
@@ -184,6 +183,9 @@ def assess_into(plan: Any, folder: Path, *, waivers: Any = None, show_pii: bool 
     finally:
         if progress is not None:
             progress.close()
+    # the reports' modules (numpy, PIL, Jinja2) are imported only now: the parent stays small while workers run
+    from conformance.reports import write_assessment
+
     # per-item detail stays on disk (Assessment.detail_of) until the reports write it
     return write_assessment(assessment.to_dict(linked=True), folder, package=plan.package, profile=plan.profile,
                             today=plan.today, waivers=waivers, show_pii=show_pii, metadata=metadata, formats=formats,

@@ -122,7 +122,7 @@ def _reap_all(deadline: float) -> None:
 
 
 def run_measured(argv: list[str], *, env: dict[str, str] | None = None, cwd: str | Path | None = None,
-                 interval: float = 0.1, timeout: float = 7200.0) -> TreeStats:
+                 interval: float = 0.2, timeout: float = 7200.0) -> TreeStats:
     """Run argv to completion and measure it with its whole process tree."""
     become_subreaper()
     _reap_all(time.monotonic() + 5)  # nothing of an earlier run left to fold into this one's CPU
