@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import conformance.symbol
+import conformance.engine.analysis
 from conformance.cli import main
 from conformance.engine import assess
 from conformance.engine import cache as C
@@ -53,7 +53,8 @@ def _no_analysis(monkeypatch):
     def boom(*a, **k):
         raise AssertionError("analysed although cached")
 
-    monkeypatch.setattr(conformance.symbol, "analyse_image", boom)
+    monkeypatch.setattr(conformance.engine.analysis, "analyse_image_file", boom)
+    monkeypatch.setattr(conformance.engine.analysis, "analyse_photo_file", boom)
 
 
 def test_cold_warm_and_no_cache_give_the_same_documents(tmp_path, cache_dir, monkeypatch):

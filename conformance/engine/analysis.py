@@ -103,16 +103,20 @@ def _choose_symbol(symbols: tuple[Any, ...]) -> tuple[Any, tuple[str, str] | Non
                   f"ảnh chụp có {n} mã QR khác nhau và {why_vi}, nên không mã nào được đánh giá là mã QR cá nhân")
 
 
+# what a screenshot's analysis adds to its view's detail (detail key -> ImageAnalysis attribute), and so what its
+# cache entry may hold; "format": file format, bit depth, colour profile, orientation (how the file was read)
+_DETAIL = {"frames": "frames", "judged_frame": "judged_frame", "notes": "notes", "notes_vi": "notes_vi",
+           "format": "image"}
+
+
 def facts_of_analysis(an: Any, needs: frozenset[str]) -> ImageFacts:
     """ImageFacts from a conformance.symbol ImageAnalysis (and the screen text when a check needs it)."""
     if an.error:
         return ImageFacts(error=(an.error, getattr(an, "error_vi", None) or an.error))
     facts = ImageFacts(width=an.width, height=an.height, symbols=tuple(an.symbols), gray=an.gray)
-    for k in ("frames", "judged_frame", "notes", "notes_vi"):
-        if getattr(an, k, None):
-            facts.detail[k] = getattr(an, k)
-    if getattr(an, "image", None):
-        facts.detail["format"] = an.image  # file format, bit depth, colour profile, orientation: how it was read
+    for k, attr in _DETAIL.items():
+        if getattr(an, attr, None):
+            facts.detail[k] = getattr(an, attr)
     photo = getattr(an, "photo", None)
     if photo is not None:
         facts.detail["photo"] = photo
@@ -315,7 +319,7 @@ def _facts_from_cache(data: Any) -> ImageFacts | None:
                                                           "robustness"))
     if not (type(w) is int and type(h) is int and w > 0 and h > 0 and isinstance(syms, tuple)
             and all(type(s) is SymbolReport for s in syms) and (screen is None or type(screen) is ScreenReading)
-            and isinstance(detail, dict) and set(detail) <= {"frames", "judged_frame"} and isinstance(rob, dict)):
+            and isinstance(detail, dict) and set(detail) <= set(_DETAIL) and isinstance(rob, dict)):
         return None
     robustness: dict[int, tuple[Mapping[str, Any], ...]] = {}
     for i, rows in rob.items():
