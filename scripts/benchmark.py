@@ -350,12 +350,23 @@ def fixture_accuracy(tree: Path) -> dict[str, Any]:
     return _last_json(p.stdout)
 
 
-def ocr_corpora(tree: Path) -> str:
+def ocr_corpora(tree: Path) -> dict[str, Any]:
     env = dict(os.environ, VNQR_CONFORMANCE_CACHE="off", PYTHONPATH=str(tree))
     p = subprocess.run([PY, "-m", "conformance.ocr.bench"], capture_output=True, text=True, env=env, cwd=tree,
                        timeout=7200)
-    lines = [ln for ln in (p.stdout + p.stderr).splitlines() if ln.strip()]
-    return "\n".join(lines[-12:])
+    out = p.stdout
+    start = out.rfind("\n{")
+    if start < 0:
+        raise RuntimeError(f"conformance.ocr.bench failed ({p.returncode}): {(out + p.stderr)[-3000:]}")
+    counts: dict[str, Any] = json.loads(out[start:])
+    return counts
+
+
+def summarise_corpora(c: dict[str, Any]) -> str:
+    return (f"conformant screens: {c['conformant_judgements']} judgements, {c['conformant_pass']} pass, "
+            f"{c['conformant_review']} review, {c['conformant_fail']} fail; defects: {c['defect_judgements']} "
+            f"judgements, {c['defect_fail']} fail, {c['defect_review']} review, {c['defect_pass']} pass, "
+            f"{c['defect_side_fail']} failed on the other field; OCR {c['ocr_cpu_ms_mean']} ms CPU mean per screen")
 
 
 def summarise_accuracy(res: dict[str, Any]) -> str:
@@ -384,10 +395,10 @@ def case_accuracy(a: argparse.Namespace, tree: Path, report: dict[str, Any]) -> 
         report.setdefault("accuracy", {})[label] = res
         if not a.no_ocr_corpora:
             t0 = time.perf_counter()
-            text = ocr_corpora(t)
-            print(f"  screen-text corpora, {label} ({time.perf_counter() - t0:.0f} s):\n    "
-                  + text.replace("\n", "\n    "), flush=True)
-            report.setdefault("ocr_corpora", {})[label] = text
+            counts = ocr_corpora(t)
+            print(f"  screen-text corpora, {label} ({time.perf_counter() - t0:.0f} s): {summarise_corpora(counts)}",
+                  flush=True)
+            report.setdefault("ocr_corpora", {})[label] = counts
 
 
 # ------------------------------------------------------------------------------------------------ per image
