@@ -244,3 +244,23 @@ def test_pruning_keeps_the_folder_bounded(tmp_path):
     left = sorted(p.stem[:2] for p in (tmp_path / "c" / f"v{C.FORMAT}").glob("*/*.json"))
     assert removed >= 10 and left == [f"{i:02d}" for i in range(20 - len(left), 20)]  # the newest stay
     assert cache.get(f"{19:02d}" + "0" * 62) == {"i": 19, "pad": "x" * 1000}
+
+
+def test_a_decoder_fault_is_not_remembered(tmp_path, cache_dir, monkeypatch):
+    """A reference decoder that crashed is a fault of that run, not a fact of the file: nothing of that analysis is
+    cached, and the next run decodes the screenshot again (SYMBOL-002 error, then pass)."""
+    from conformance.symbol import decoders
+
+    def crash(img):
+        raise RuntimeError("injected decoder crash")
+
+    def symbol_002() -> str:
+        doc = assess(EXAMPLE, today=TODAY, workers=1, checks=["symbol_decoders_agree"]).to_dict()
+        return next(r["status"] for r in doc["requirements"] if r["id"] == "SYMBOL-002")
+
+    with monkeypatch.context() as m:
+        m.setattr(decoders, "zbar_read", crash)
+        assert symbol_002() == "error"
+    assert _entries(cache_dir) == []
+    assert symbol_002() == "pass"
+    assert len(_entries(cache_dir)) == 4

@@ -159,12 +159,8 @@ class GuardProxy:
                 return
             if method.upper() == "CONNECT":
                 host, port = _split_hostport(target)
-                if host is None or not hostport_allowed(host, port, self.allowed):
-                    self._block(client, method, target, "host:port not in allowed_hosts")
-                    return
-                upstream = self._open(host, port, deadline)
+                upstream = self._upstream(client, method, target, host, port, deadline)
                 if upstream is None:
-                    self._block(client, method, target, "upstream unreachable", 502)
                     return
                 client.sendall(b"HTTP/1.1 200 Connection Established\r\n\r\n")
                 with self._lock:
@@ -183,12 +179,8 @@ class GuardProxy:
             if parts.scheme != "http" or not host:
                 self._block(client, method, target, "only absolute http:// targets are proxied", 400)
                 return
-            if not hostport_allowed(host, port, self.allowed):
-                self._block(client, method, target, "host:port not in allowed_hosts")
-                return
-            upstream = self._open(host, port, deadline)
+            upstream = self._upstream(client, method, target, host, port, deadline)
             if upstream is None:
-                self._block(client, method, target, "upstream unreachable", 502)
                 return
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             out = [f"{method} {path} {version}".encode("latin-1")]
@@ -207,6 +199,17 @@ class GuardProxy:
             if upstream is not None:
                 self._untrack(upstream)
             self._untrack(client)
+
+    def _upstream(self, client: socket.socket, method: str, target: str, host: str | None, port: int,
+                  deadline: float) -> socket.socket | None:
+        """A connection to an allowed host:port, or None once the client has been answered why not."""
+        if host is None or not hostport_allowed(host, port, self.allowed):
+            self._block(client, method, target, "host:port not in allowed_hosts")
+            return None
+        upstream = self._open(host, port, deadline)
+        if upstream is None:
+            self._block(client, method, target, "upstream unreachable", 502)
+        return upstream
 
     def _open(self, host: str, port: int, deadline: float) -> socket.socket | None:
         left = deadline - time.monotonic()

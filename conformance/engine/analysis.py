@@ -345,7 +345,10 @@ def image_facts(task: ItemTask, needs: frozenset[str]) -> ImageFacts:
                                    task.profile, needs)
     else:
         facts = analyse_image_file(task.item.path, task.item.file, task.ppi, task.profile, needs)
-    if key is not None and facts.error is None:  # errors are cheap and may not depend on the content alone
+    # errors are cheap and may not depend on the content alone; nor does a reference decoder that crashed or timed
+    # out, or a screen reading that failed (faults of this run, not facts of the file: the next run tries again)
+    if key is not None and facts.error is None and not any(s.decoder_errors for s in facts.symbols) \
+            and not (facts.screen is not None and facts.screen.error):
         if "robustness" in needs:
             symbol, _ = _choose_symbol(facts.symbols)
             if symbol is not None and facts.gray is not None:
