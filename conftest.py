@@ -22,7 +22,12 @@ _SESSION_CACHE = None
 
 def pytest_configure(config):
     global _SESSION_CACHE
-    if os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get("VNQR_CONFORMANCE_CACHE_DIR"):
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # pytest-xdist already keeps every core busy: an assessment without --workers runs in the test's process
+        # instead of starting a pool of its own (tests of the pool give their worker count)
+        os.environ.setdefault("VNQR_CONFORMANCE_WORKERS", "1")
+        return
+    if os.environ.get("VNQR_CONFORMANCE_CACHE_DIR"):
         return
     _SESSION_CACHE = tempfile.mkdtemp(prefix="vnqr-test-cache-")
     os.environ["VNQR_CONFORMANCE_CACHE_DIR"] = _SESSION_CACHE

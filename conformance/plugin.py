@@ -192,20 +192,20 @@ def _allure_decorate(fe: FrontEnd, case: Case, findings: list[Finding]) -> None:
         index = int(case.target[4:])
         if index not in fe.attached:
             fe.attached.add(index)
-            png = _annotated(fe, index)
-            if png is not None:
-                allure.attach(png, name=f"item {index} (annotated)", attachment_type=allure.attachment_type.PNG)
+            jpeg = _annotated(fe, index)
+            if jpeg is not None:
+                allure.attach(jpeg, name=f"item {index} (annotated)", attachment_type=allure.attachment_type.JPG)
 
 
 def _annotated(fe: FrontEnd, index: int) -> bytes | None:
     """The item's annotated screenshot (QR outlined; redacted unless --show-pii) for Allure."""
-    from conformance.reports import _annotated_png
+    from conformance.reports import annotated_picture
     from conformance.reports.items import ItemSource, LazyImages
 
     entry = json.loads(json.dumps(fe.session.entry(index), default=_json_default))
     files = ItemSource({"evidence": [entry]}).screenshot_files
     images = LazyImages(fe.plan.package.root, {f: f for f in files})
-    return _annotated_png({"evidence": [entry]}, images, index, redact=not fe.show_pii)
+    return annotated_picture({"evidence": [entry]}, images, index, redact=not fe.show_pii)
 
 
 def judge(fe: FrontEnd, case: Case, item: pytest.Item) -> None:

@@ -83,3 +83,17 @@ def test_the_assessment_goes_on_and_is_incomplete_not_non_conformant(faulty_pack
     status = {e["index"]: e["status"] for e in doc["evidence"]}
     assert status[killed] == status[hung] == "error"
     assert [i for i, s in status.items() if s == "error"] == sorted([killed, hung])
+
+
+def test_the_default_worker_count_can_come_from_the_environment(monkeypatch):
+    """VNQR_CONFORMANCE_WORKERS gives the worker count when none is asked for (a runner that already uses every
+    core sets 1); anything that is not a whole number from 1 up is ignored, and it never exceeds the usable cores."""
+    from conformance.engine.run import ENV_WORKERS, default_workers, usable_cores
+
+    cores = usable_cores()
+    monkeypatch.delenv(ENV_WORKERS, raising=False)
+    assert default_workers() == cores
+    for raw, want in (("1", 1), (" 1 ", 1), ("0", cores), ("-2", cores), ("two", cores), ("1.5", cores),
+                      (str(cores + 7), cores)):
+        monkeypatch.setenv(ENV_WORKERS, raw)
+        assert default_workers() == want, raw

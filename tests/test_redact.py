@@ -596,7 +596,7 @@ def test_the_scanner_finds_everything_in_an_unmasked_run(e2e):
     labels = {lab for hits in leaks.values() for lab, _ in hits}
     assert {"s1.so_giay_to", "s1.ho_ten", "s1.ngay_sinh", "s1.phone", "s1.qid", "s2.proxy_qid", "s2.ho_ten",
             "s2.phone", "s2.ngay_sinh", "other.ho_ten", "other.so_giay_to"} <= labels
-    pics = {lab for f, hits in leaks.items() if f.endswith((".png", "#img")) for lab, how in hits}
+    pics = {lab for f, hits in leaks.items() if f.endswith((".png", ".jpg", "#img")) for lab, how in hits}
     assert {"qr", "s1.ho_ten"} <= pics
 
 

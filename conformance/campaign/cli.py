@@ -34,7 +34,7 @@ def cmd_campaign(ns: argparse.Namespace) -> int:
     from conformance.campaign.run import LineProgress, make_plan, run_campaign
     from conformance.cli import report_unusable, unusable_errors
     from conformance.engine.plan import parse_today
-    from conformance.engine.run import usable_cores
+    from conformance.engine.run import default_workers
     from conformance.outdir import check_out, staged_output
     from conformance.specs import load_profile
 
@@ -48,7 +48,7 @@ def cmd_campaign(ns: argparse.Namespace) -> int:
             check_out(out, s.path if s.kind == "package" else None)
     except (CampaignError, *unusable_errors()) as exc:
         return report_unusable(exc)
-    workers = ns.workers or usable_cores()
+    workers = ns.workers or default_workers()
     progress = None if ns.quiet else LineProgress(sys.stderr, sum(len(p.package.evidence) for p in plans.values()))
     try:
         with staged_output(out) as folder:

@@ -52,6 +52,17 @@ def usable_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+ENV_WORKERS = "VNQR_CONFORMANCE_WORKERS"
+
+
+def default_workers() -> int:
+    """The worker count when none is given: VNQR_CONFORMANCE_WORKERS when it is a whole number from 1 to the usable
+    cores (a runner already spreading work over the cores, such as pytest-xdist, sets 1), else the usable cores."""
+    cores = usable_cores()
+    raw = os.environ.get(ENV_WORKERS, "").strip()
+    return min(cores, int(raw)) if raw.isdigit() and int(raw) >= 1 else cores
+
+
 def analyse_and_check(tasks: Sequence[ItemTask], check_names: Sequence[str]) -> list[ItemResult]:
     """Views of a group of items naming one file, and the findings of their evidence checks. Runs in a worker.
 
@@ -367,7 +378,7 @@ def run_plan(plan: Plan, *, workers: int | None = None, progress: Progress | Non
             on_views(index, item_views)
 
     ac = open_cache(cache)
-    analyse_items(plan, usable_cores() if workers is None else max(1, int(workers)), progress,
+    analyse_items(plan, default_workers() if workers is None else max(1, int(workers)), progress,
                   cache_dir=None if ac is None else ac.root, sink=sink, executor=executor, work=work)
     n = 0
     subject_specs = [s for s in others if s.scope == "subject"]

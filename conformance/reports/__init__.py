@@ -8,7 +8,6 @@
 """
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +109,7 @@ def write_reports(results: dict[str, Any], out_dir: Path, package: Any = None, *
     else:
         shown = {}
     paths: dict[str, Path] = {}
+    pictures: dict[int, bytes] = {}  # item pictures the HTML drew, by item index: Allure attaches the same ones
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         if "results" in formats:
@@ -117,7 +117,7 @@ def write_reports(results: dict[str, Any], out_dir: Path, package: Any = None, *
             paths["items"] = write_item_files(source, out_dir, mask)
         if "html" in formats or "pdf" in formats:
             full = with_details(doc, source, mask)
-            view = build_view(full, shown, redact=not show_pii)
+            view = build_view(full, shown, redact=not show_pii, pictures=pictures)
             if "html" in formats:
                 paths["html"] = out_dir / "report.html"
                 paths["html"].write_text(render_html(full, shown, redact=not show_pii, view=view), encoding="utf-8")
@@ -140,8 +140,9 @@ def write_reports(results: dict[str, Any], out_dir: Path, package: Any = None, *
             from .allure import write_allure
 
             paths["allure"] = write_allure(doc, out_dir / "allure-results",
-                                           lambda i: _annotated_png(doc, shown, i, redact=not show_pii,
-                                                                    whole=lambda e: _whole_entry(e, source, mask)))
+                                           lambda i: pictures.get(i) or annotated_picture(
+                                               doc, shown, i, redact=not show_pii,
+                                               whole=lambda e: _whole_entry(e, source, mask)))
     except ReportError:
         raise
     except OSError as exc:
@@ -176,18 +177,15 @@ def _whole_entry(entry: dict[str, Any], source: Any, mask: Any) -> dict[str, Any
     return _whole(entry, source, mask) if "detail" in entry else entry
 
 
-def _annotated_png(doc: dict[str, Any], images: Any, index: int, *, redact: bool,
-                   whole: Any = None) -> bytes | None:
-    from .html import ocr_boxes_of
+def annotated_picture(doc: dict[str, Any], images: Any, index: int, *, redact: bool,
+                      whole: Any = None) -> bytes | None:
+    """The item's picture as the HTML report draws it (html.picture_jpeg: JPEG), for Allure; None without one."""
+    from .html import ocr_boxes_of, picture_jpeg
 
     entry = next((e for e in doc.get("evidence") or [] if e.get("index") == index), None)
     if entry is None or images.get(entry.get("file")) is None:
         return None
     if whole is not None:
         entry = whole(entry)
-    img = annotate_screenshot(images[entry["file"]], entry.get("symbols") or [], redact=redact,
-                              ocr_boxes=ocr_boxes_of(entry.get("screen_text")))
-    img.thumbnail((480, 1040))
-    buf = io.BytesIO()
-    img.save(buf, "PNG")
-    return buf.getvalue()
+    return picture_jpeg(images[entry["file"]], entry.get("symbols") or [], redact,
+                        ocr_boxes_of(entry.get("screen_text")))

@@ -41,11 +41,11 @@ def write_allure(results: dict[str, Any], out: Path, image: Callable[[int], byte
             return attached[index]
         if image is None or len(attached) >= MAX_IMAGES:
             return None
-        png = image(index)
-        if png is None:
+        picture = image(index)
+        if picture is None:
             return None
-        name = f"{uuid.uuid4()}-attachment.png"
-        (out / name).write_bytes(png)
+        name = f"{uuid.uuid4()}-attachment.jpg"
+        (out / name).write_bytes(picture)
         attached[index] = name
         return name
 
@@ -59,7 +59,7 @@ def write_allure(results: dict[str, Any], out: Path, image: Callable[[int], byte
         for idx in sorted({f["item"] for f in open_fs if isinstance(f.get("item"), int)})[:IMAGES_PER_REQUIREMENT]:
             src = attachment(idx)
             if src:
-                attachments.append({"name": f"item {idx} (annotated)", "source": src, "type": "image/png"})
+                attachments.append({"name": f"item {idx} (annotated)", "source": src, "type": "image/jpeg"})
         labels = [{"name": "requirement", "value": r["id"]}, {"name": "tag", "value": r["id"]},
                   {"name": "tag", "value": f"origin:{r.get('origin')}"},
                   {"name": "severity", "value": SEVERITY.get(str(r.get("level")), "normal")},

@@ -15,8 +15,10 @@ signature block closes the document.
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from .annotate import annotate_screenshot
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 REPORT_IMAGE_WIDTH = 420
+PICTURE_THREADS = 4  # item pictures drawn at once (each holds a few copies of one screenshot in memory)
 MAX_DETAIL_ITEMS = 40  # items with non-pass findings shown with picture and measurements
 SAMPLE_PASS_ITEMS = 6  # passing items shown the same way, covering each (kind, mode) first
 MAX_FINDINGS_PER_REQUIREMENT = 30  # open findings listed per requirement in "not passed" (all are in results.json)
@@ -199,15 +202,56 @@ def symbol_rows(sym: dict) -> list[dict[str, Any]]:
     return rows
 
 
-def _image_uri(img: Any, symbols: list[dict], redact: bool, ocr_boxes: list[dict] | None,
-               highlights: list[dict] | None = None) -> str:
+def picture_jpeg(img: Any, symbols: list[dict], redact: bool, ocr_boxes: list[dict] | None,
+                 highlights: list[dict] | None = None) -> bytes:
+    """The annotated picture of an evidence item as every report shows it (HTML, PDF, Allure): QR outlined, where
+    the text was read outlined, redacted unless the user asked for personal data, REPORT_IMAGE_WIDTH wide, JPEG."""
     pil = annotate_screenshot(img, symbols, redact=redact, ocr_boxes=ocr_boxes, highlights=highlights)
     w, h = pil.size
     if w > REPORT_IMAGE_WIDTH:
         pil = pil.resize((REPORT_IMAGE_WIDTH, max(1, round(h * REPORT_IMAGE_WIDTH / w))), 1)  # LANCZOS
     buf = io.BytesIO()
     pil.convert("RGB").save(buf, "JPEG", quality=82, optimize=True)
-    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return buf.getvalue()
+
+
+def _image_uri(img: Any, symbols: list[dict], redact: bool, ocr_boxes: list[dict] | None,
+               highlights: list[dict] | None = None) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(picture_jpeg(img, symbols, redact, ocr_boxes,
+                                                                     highlights)).decode("ascii")
+
+
+def _uri(jpeg: bytes | None) -> str | None:
+    return None if jpeg is None else "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
+
+
+def _draw_all(jobs: list[tuple[Any, Callable[[], Any]]], images: Any, redact: bool,
+              pictures: dict[int, bytes] | None) -> list[tuple[bytes | None, str | None]]:
+    """The pictures of the items shown in detail, drawn on a few threads (the image work releases the GIL): one
+    (JPEG or None, error or None) per job (item index, arguments). A broken picture is that item's error only."""
+    def draw(job: tuple[Any, Callable[[], Any]]) -> tuple[bytes | None, str | None]:
+        index, args = job
+        try:
+            file, syms, boxes, highlights = args()
+            img = images.get(file) if images else None
+            if img is None:
+                return None, None
+            jpeg = picture_jpeg(img, syms, redact, boxes, highlights)
+        except Exception as exc:  # noqa: BLE001 - a broken picture must not lose the whole report
+            return None, f"{type(exc).__name__}: {exc}"
+        if pictures is not None:
+            pictures[index] = jpeg
+        return jpeg, None
+
+    from conformance.engine.run import usable_cores
+
+    threads = min(PICTURE_THREADS, len(jobs), usable_cores())
+    if threads <= 1:
+        return [draw(j) for j in jobs]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(threads, thread_name_prefix="report-picture") as pool:
+        return list(pool.map(draw, jobs))
 
 
 def read_regions(items: list[dict]) -> list[dict]:
@@ -373,7 +417,10 @@ def _pick_details(evidence: list[dict], by_ev: dict[int, list[dict]]) -> list[in
     return sorted(set(chosen) | set(sample))
 
 
-def build_view(results: dict, images: dict[str, Any], *, redact: bool) -> dict[str, Any]:
+def build_view(results: dict, images: dict[str, Any], *, redact: bool,
+               pictures: dict[int, bytes] | None = None) -> dict[str, Any]:
+    """Everything the report page shows. `pictures`: filled with each drawn item picture (JPEG) by item index, for
+    the other reports to reuse (Allure)."""
     reqs = [r for r in results.get("requirements") or [] if isinstance(r, dict)]
     req_rows = [{"req": r, "reason": _reason(r)} for r in reqs]
     counts: dict[str, int] = {s: 0 for s in STATUS_WORDS}
@@ -408,7 +455,9 @@ def build_view(results: dict, images: dict[str, Any], *, redact: bool) -> dict[s
         open_reqs.append({"req": r, "findings": fs[:MAX_FINDINGS_PER_REQUIREMENT],
                           "more": max(0, len(fs) - MAX_FINDINGS_PER_REQUIREMENT)})
     detail_idx = set(_pick_details(evidence, by_ev))
-    details, rows = [], []
+    details: list[dict[str, Any]] = []
+    rows = []
+    jobs: list[tuple[Any, Callable[[], Any]]] = []
     for e in evidence:
         idx = e["index"]
         fs = by_ev.get(idx, [])
@@ -418,26 +467,23 @@ def build_view(results: dict, images: dict[str, Any], *, redact: bool) -> dict[s
         if idx not in detail_idx:
             continue
         syms = [s for s in e.get("symbols") or [] if isinstance(s, dict)]
-        img_uri, img_error = None, None
-        img = images.get(e.get("file")) if images else None
-        if img is not None:
-            try:
-                img_uri = _image_uri(img, syms, redact, ocr_boxes_of(e.get("screen_text")), read_regions(fs))
-            except Exception as exc:  # noqa: BLE001 - a broken picture must not lose the whole report
-                img_error = f"{type(exc).__name__}: {exc}"
+        jobs.append((idx, lambda e=e, syms=syms, fs=fs: (e.get("file"), syms, ocr_boxes_of(e.get("screen_text")),
+                                                         read_regions(fs))))
         st = e.get("screen_text") if isinstance(e.get("screen_text"), dict) else None
         shows_text = any(str(it["req"].get("id", "")).startswith("DISPLAY") for it in open_fs)
         frames = recording_frames(e, images, redact) if e.get("kind") == "recording" else []
         details.append({
             "frames": frames, "changes": recording_changes(e),
             "e": e, "symbols": [{"s": s, "rows": condensed_rows(s), "all_rows": detail_rows(s)} for s in syms],
-            "image": img_uri, "image_error": img_error, "payload_fields": payload_fields(e.get("payload")),
+            "image": None, "image_error": None, "payload_fields": payload_fields(e.get("payload")),
             "ocr_lines": _ocr_lines(st), "ocr_in_card": shows_text, "ocr_error": (st or {}).get("error"),
             "ocr_error_vi": (st or {}).get("error_vi"), "open": open_fs,
             "passed": sorted({it["req"].get("id") for it in fs if it["f"].get("status") == "pass"}),
             "na": sorted({it["req"].get("id") for it in fs if it["f"].get("status") in ("not_applicable", "skip")}),
             "ocr_boxes_known": ocr_boxes_of(e.get("screen_text")) is not None,
         })
+    for d, (jpeg, error) in zip(details, _draw_all(jobs, images, redact, pictures)):
+        d["image"], d["image_error"] = _uri(jpeg), error
     group_list = []
     for start in range(0, len(rows), ROWS_PER_PAGE):
         page = rows[start:start + ROWS_PER_PAGE]
@@ -480,7 +526,9 @@ def _status_counts(rows: list[dict]) -> list[tuple[str, int]]:
     return [(s, c[s]) for s in list(STATUS_WORDS) + sorted(set(c) - set(STATUS_WORDS)) if c.get(s)]
 
 
+@functools.lru_cache(maxsize=1)
 def _env() -> Environment:
+    """One template environment per process: the report template is compiled once, not on every report."""
     env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.globals.update(STATUS_WORDS=STATUS_WORDS, STATUS_MEANING=STATUS_MEANING, VERDICT_WORDS=VERDICT_WORDS,

@@ -11,6 +11,7 @@ package holds neither every item's detail nor every screenshot in memory.
 from __future__ import annotations
 
 import json
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -129,6 +130,7 @@ class LazyImages(Mapping[Any, Any]):
         self.root, self.files, self.max_pixels, self.keep = Path(root), dict(files), max_pixels, keep
         self.extra = dict(extra or {})
         self._recent: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()  # the report draws its pictures on a few threads
 
     def renamed(self, name: Callable[[str], str]) -> LazyImages:
         return LazyImages(self.root, {name(k): v for k, v in self.files.items()}, self.max_pixels, self.keep,
@@ -137,16 +139,18 @@ class LazyImages(Mapping[Any, Any]):
     def __getitem__(self, key: Any) -> Any:
         if key in self.extra:
             return self.extra[key]
-        if key in self._recent:
-            self._recent.move_to_end(key)
-            return self._recent[key]
+        with self._lock:
+            if key in self._recent:
+                self._recent.move_to_end(key)
+                return self._recent[key]
         real = self.files[key]
         img = self._load(real)
         if img is None:
             raise KeyError(key)
-        self._recent[key] = img
-        while len(self._recent) > self.keep:
-            self._recent.popitem(last=False)
+        with self._lock:
+            self._recent[key] = img
+            while len(self._recent) > self.keep:
+                self._recent.popitem(last=False)
         return img
 
     def _load(self, real: str) -> Any:
