@@ -330,6 +330,7 @@ print(json.dumps(out))
 
 
 def baseline_tree(ref: str, dest: Path) -> Path:
+    shutil.rmtree(dest, ignore_errors=True)  # no file of another revision may stay behind
     dest.mkdir(parents=True, exist_ok=True)
     tar = dest / "tree.tar"
     with tar.open("wb") as fh:
@@ -363,10 +364,14 @@ def ocr_corpora(tree: Path) -> dict[str, Any]:
 
 
 def summarise_corpora(c: dict[str, Any]) -> str:
-    return (f"conformant screens: {c['conformant_judgements']} judgements, {c['conformant_pass']} pass, "
-            f"{c['conformant_review']} review, {c['conformant_fail']} fail; defects: {c['defect_judgements']} "
-            f"judgements, {c['defect_fail']} fail, {c['defect_review']} review, {c['defect_pass']} pass, "
-            f"{c['defect_side_fail']} failed on the other field; OCR {c['ocr_cpu_ms_mean']} ms CPU mean per screen")
+    def g(k: str) -> Any:  # an older tree's bench may not count everything
+        return c.get(k, "?")
+
+    ocr = g("ocr_cpu_ms_mean") if "ocr_cpu_ms_mean" in c else g("tesseract_cpu_ms_mean")
+    return (f"conformant screens: {g('conformant_judgements')} judgements, {g('conformant_pass')} pass, "
+            f"{g('conformant_review')} review, {g('conformant_fail')} fail; defects: {g('defect_judgements')} "
+            f"judgements, {g('defect_fail')} fail, {g('defect_review')} review, {g('defect_pass')} pass, "
+            f"{g('defect_side_fail')} failed on the other field; OCR {ocr} ms CPU mean per screen")
 
 
 def summarise_accuracy(res: dict[str, Any]) -> str:
