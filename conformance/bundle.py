@@ -503,6 +503,6 @@ def register(subparsers: Any) -> None:
                                              "compare every status (exit 0 identical, 1 differs, 2 tampered)")
     v.add_argument("archive", metavar="FILE.zip")
     v.add_argument("--pubkey", help="Ed25519 public key (SubjectPublicKeyInfo PEM): the signature must be valid")
-    v.add_argument("--workers", type=_workers, help="processes for the evidence items (default: usable cores)")
+    v.add_argument("--workers", type=_workers, help="processes for the evidence items (default: usable cores, or $VNQR_CONFORMANCE_WORKERS)")
     v.set_defaults(func=cmd_verify)
 

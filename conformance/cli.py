@@ -313,7 +313,7 @@ def add_assess_options(a: argparse.ArgumentParser) -> None:
     a.add_argument("--profile", help="assessment profile YAML/JSON (default: specs/profile.default.yaml)")
     a.add_argument("--show-pii", action="store_true", help="do not mask personal data in reports")
     a.add_argument("--today", help="validation date YYYY-MM-DD (default: today)")
-    a.add_argument("--workers", type=_workers, help="processes for the evidence items (default: usable cores)")
+    a.add_argument("--workers", type=_workers, help="processes for the evidence items (default: usable cores, or $VNQR_CONFORMANCE_WORKERS)")
     a.add_argument("--quiet", action="store_true", help="no progress display and no summary")
     add_report_options(a)
 

@@ -105,6 +105,9 @@ if cache == "off" and "--no-cache" in inspect.getsource(cli):
     argv += ["--no-cache"]
 rc = cli.main(argv)
 end = (time.perf_counter(), time.process_time())
+if "after_analysis" not in mark:  # the command stopped before the analysis (its exit code says why)
+    print(json.dumps({"rc": rc, "import_s": t_import, "total_s": time.perf_counter() - T0, "phases": {}}))
+    raise SystemExit(0)
 a0 = mark["after_analysis"]
 # reports: from the end of run_plan to the end of the command (results document, masking, every report file)
 phases = {"analysis": {"wall_s": mark["analysis"][0], "parent_cpu_s": mark["analysis"][1]},

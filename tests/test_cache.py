@@ -264,3 +264,27 @@ def test_a_decoder_fault_is_not_remembered(tmp_path, cache_dir, monkeypatch):
     assert _entries(cache_dir) == []
     assert symbol_002() == "pass"
     assert len(_entries(cache_dir)) == 4
+
+
+def test_a_frame_that_could_not_be_read_is_not_remembered(tmp_path, cache_dir):
+    """A multi-frame file whose second frame is truncated is judged on its first frame with a note naming the file:
+    that analysis is not stored (the note names this file, and the next run may read further)."""
+    import io
+
+    from PIL import Image
+
+    pkg = tmp_path / "pkg"
+    shutil.copytree(EXAMPLE, pkg)
+    buf = io.BytesIO()
+    blank = Image.new("RGB", (300, 300), "white")
+    blank.save(buf, "GIF", save_all=True, append_images=[blank.copy(), Image.new("RGB", (300, 300), "black")],
+               duration=100)
+    (pkg / "screens" / "late.gif").write_bytes(buf.getvalue()[: len(buf.getvalue()) * 7 // 10])
+    manifest = json.loads((pkg / "candidate.json").read_text(encoding="utf-8"))
+    manifest["evidence"].append({"file": "screens/late.gif", "subject": "s1", "mode": "default",
+                                 "kind": "screenshot"})
+    (pkg / "candidate.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    doc = assess(pkg, today=TODAY, workers=1, checks=["symbol_single_and_decodes"]).to_dict()
+    late = next(e for e in doc["evidence"] if e["file"] == "screens/late.gif")
+    assert "frame 2 could not be read" in json.dumps(late), late
+    assert len(_entries(cache_dir)) == 4  # the example's four screenshots, not the truncated file

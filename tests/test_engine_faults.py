@@ -93,7 +93,7 @@ def test_the_default_worker_count_can_come_from_the_environment(monkeypatch):
     cores = usable_cores()
     monkeypatch.delenv(ENV_WORKERS, raising=False)
     assert default_workers() == cores
-    for raw, want in (("1", 1), (" 1 ", 1), ("0", cores), ("-2", cores), ("two", cores), ("1.5", cores),
+    for raw, want in (("1", 1), (" 1 ", 1), ("0", cores), ("-2", cores), ("two", cores), ("1.5", cores), ("²", cores), ("١", cores),
                       (str(cores + 7), cores)):
         monkeypatch.setenv(ENV_WORKERS, raw)
         assert default_workers() == want, raw

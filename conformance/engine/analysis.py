@@ -49,6 +49,10 @@ class ImageFacts:
     robustness: dict[int, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
     screen: Any = None
     detail: dict[str, Any] = field(default_factory=dict)
+    # False when the analysis depends on more than the file's content and the profile: a reference decoder that
+    # crashed or timed out, a screen reading that failed, a later frame that could not be read (faults of this run,
+    # some with the file's name in their note): never stored in the analysis cache
+    cacheable: bool = True
 
 
 def _limits(profile: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -117,6 +121,7 @@ def facts_of_analysis(an: Any, needs: frozenset[str]) -> ImageFacts:
     for k, attr in _DETAIL.items():
         if getattr(an, attr, None):
             facts.detail[k] = getattr(an, attr)
+    facts.cacheable = not getattr(an, "frame_fault", False) and not any(s.decoder_errors for s in facts.symbols)
     photo = getattr(an, "photo", None)
     if photo is not None:
         facts.detail["photo"] = photo
@@ -345,9 +350,9 @@ def image_facts(task: ItemTask, needs: frozenset[str]) -> ImageFacts:
                                    task.profile, needs)
     else:
         facts = analyse_image_file(task.item.path, task.item.file, task.ppi, task.profile, needs)
-    # errors are cheap and may not depend on the content alone; nor does a reference decoder that crashed or timed
-    # out, or a screen reading that failed (faults of this run, not facts of the file: the next run tries again)
-    if key is not None and facts.error is None and not any(s.decoder_errors for s in facts.symbols) \
+    # errors are cheap and may not depend on the content alone; nor do faults of this run (ImageFacts.cacheable):
+    # the next run tries again
+    if key is not None and facts.error is None and facts.cacheable \
             and not (facts.screen is not None and facts.screen.error):
         if "robustness" in needs:
             symbol, _ = _choose_symbol(facts.symbols)

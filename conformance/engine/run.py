@@ -60,7 +60,9 @@ def default_workers() -> int:
     cores (a runner already spreading work over the cores, such as pytest-xdist, sets 1), else the usable cores."""
     cores = usable_cores()
     raw = os.environ.get(ENV_WORKERS, "").strip()
-    return min(cores, int(raw)) if raw.isdigit() and int(raw) >= 1 else cores
+    if not (raw.isascii() and raw.isdigit()):  # "²" is a digit to str.isdigit, not to int()
+        return cores
+    return min(cores, int(raw)) if int(raw) >= 1 else cores
 
 
 def analyse_and_check(tasks: Sequence[ItemTask], check_names: Sequence[str]) -> list[ItemResult]:
@@ -338,7 +340,7 @@ def assess(package: str | os.PathLike[str] | Package, *, profile: str | os.PathL
 
     profile: a profile file or a loaded profile dict (default specs/profile.default.yaml); today: the validation date
     (default today); checks: names of the checks to run (default all: a partial run otherwise); items: evidence item
-    indexes to assess (default all); workers: processes for the evidence items (default: usable cores, 1 =
+    indexes to assess (default all); workers: processes for the evidence items (default: default_workers(), 1 =
     in-process); cache: the analysis cache (conformance/engine/cache.py: None the default folder unless
     VNQR_CONFORMANCE_CACHE=off, False none, or a folder). Raises PackageError / SpecError / UsageError for unusable
     input, before any work."""

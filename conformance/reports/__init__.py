@@ -94,7 +94,7 @@ def write_reports(results: dict[str, Any], out_dir: Path, package: Any = None, *
         document.clear()
         document.update(doc)
     root = package_root or (Path(package.root) if getattr(package, "root", None) is not None else None)
-    pictures = "html" in formats or "allure" in formats or "pdf" in formats
+    needs_pictures = "html" in formats or "allure" in formats or "pdf" in formats
 
     def shown_name(k: Any) -> Any:  # the masked document names evidence by masked file names: the pictures follow
         return red.mask_filename(k) if red is not None and isinstance(k, str) else k
@@ -102,7 +102,7 @@ def write_reports(results: dict[str, Any], out_dir: Path, package: Any = None, *
     shown: Any
     if images is not None:
         shown = {shown_name(k): v for k, v in images.items()}
-    elif root is not None and pictures:
+    elif root is not None and needs_pictures:
         # read under the real file names when a report needs the picture; a recording's frames decoded now
         shown = LazyImages(root, {shown_name(f): f for f in source.screenshot_files},
                            extra=recording_frames_of(source, root))
@@ -140,7 +140,7 @@ def write_reports(results: dict[str, Any], out_dir: Path, package: Any = None, *
             from .allure import write_allure
 
             paths["allure"] = write_allure(doc, out_dir / "allure-results",
-                                           lambda i: pictures.get(i) or annotated_picture(
+                                           lambda i: pictures.get(i) or _allure_picture(
                                                doc, shown, i, redact=not show_pii,
                                                whole=lambda e: _whole_entry(e, source, mask)))
     except ReportError:
@@ -175,6 +175,14 @@ def _whole_entry(entry: dict[str, Any], source: Any, mask: Any) -> dict[str, Any
     from .items import _whole
 
     return _whole(entry, source, mask) if "detail" in entry else entry
+
+
+def _allure_picture(doc: dict[str, Any], images: Any, index: int, *, redact: bool, whole: Any) -> bytes | None:
+    """An item picture the HTML did not draw: a broken one is just not attached (the report goes on)."""
+    try:
+        return annotated_picture(doc, images, index, redact=redact, whole=whole)
+    except Exception:  # noqa: BLE001 - like a broken picture in report.html, which says so on its card
+        return None
 
 
 def annotated_picture(doc: dict[str, Any], images: Any, index: int, *, redact: bool,

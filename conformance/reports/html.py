@@ -243,9 +243,9 @@ def _draw_all(jobs: list[tuple[Any, Callable[[], Any]]], images: Any, redact: bo
             pictures[index] = jpeg
         return jpeg, None
 
-    from conformance.engine.run import usable_cores
+    from conformance.engine.run import default_workers
 
-    threads = min(PICTURE_THREADS, len(jobs), usable_cores())
+    threads = min(PICTURE_THREADS, len(jobs), default_workers())
     if threads <= 1:
         return [draw(j) for j in jobs]
     from concurrent.futures import ThreadPoolExecutor

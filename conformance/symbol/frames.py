@@ -28,6 +28,7 @@ class FrameAnalysis(ImageAnalysis):
     image: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     notes_vi: list[str] = field(default_factory=list)
+    frame_fault: bool = False  # a later frame could not be read (its note names the file; it may not recur)
 
     def to_dict(self) -> dict[str, Any]:
         d = super().to_dict()
@@ -116,6 +117,7 @@ def analyse_frames(source: Any, *, ppi: float | None = None, limits: ImageLimits
                   + (f" (giới hạn {limits.max_frames}, limits.max_image_frames)" if more else "")
                   + "; khung 1 được đánh giá")
     if late_error is not None:
+        out.frame_fault = True
         _note(out, f"frame {examined + 1} could not be read: {late_error.en}",
               f"không đọc được khung {examined + 1}: {late_error.vi}")
     out.timings_ms["load"] = round(load_ms, 2)
