@@ -131,6 +131,7 @@ def capture_and_assess(ns, run_capture) -> int:
             if rc3 is not None:
                 return rc3  # the capture (its log says why) is kept in OUT; no report, no verdict
             plan = Plan.make(package, profile=ns.profile)
+            plan.package.shown_root = out / "package"  # where it is once the output folder is in place
             shown = assess_into(plan, folder, show_pii=ns.show_pii, quiet=getattr(ns, "quiet", False))
     except unusable_errors() as exc:
         return report_unusable(exc)

@@ -56,9 +56,10 @@ def refapp_campaign(tmp_path):
         srv.server_close()
 
 
-def test_live_candidate_is_captured_then_compared(refapp_campaign, tmp_path):
+def test_live_candidate_is_captured_then_compared(refapp_campaign, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     out = tmp_path / "out"
-    rc = main(["campaign", str(refapp_campaign), "--out", str(out), "--today", TODAY, "--workers", "2", "--quiet"])
+    rc = main(["campaign", str(refapp_campaign), "--out", "out", "--today", TODAY, "--workers", "2", "--quiet"])
     doc = json.loads((out / "campaign.json").read_text(encoding="utf-8"))
     assert [(c["name"], c["kind"]) for c in doc["candidates"]] == [("Ứng dụng A", "package"),
                                                                    ("Ứng dụng trực tiếp", "live")]
@@ -66,6 +67,9 @@ def test_live_candidate_is_captured_then_compared(refapp_campaign, tmp_path):
     pkg = out / live["slug"] / "package"
     assert (pkg / "candidate.json").is_file() and (pkg / "capture" / "log.json").is_file()
     assert (out / live["slug"] / "report.html").is_file()
+    # its report names the package where it is once the campaign is complete, not the staging folder
+    res = json.loads((out / live["slug"] / "results.json").read_text(encoding="utf-8"))
+    assert res["package"]["path"] == f"out/{live['slug']}/package"
     assert {p["id"]: p["status"] for p in doc["people"]} == {"s1": "pass", "s2": "pass", "s3": "pass", "s4": "skip"}
     assert doc["requirements"][0]["status"] == "pass"
     assert rc == {"conformant": 0, "non-conformant": 1, "incomplete": 3}[doc["verdict"]]

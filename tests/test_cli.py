@@ -135,10 +135,17 @@ def test_demo_live_http_conformant_and_defect(tmp_path):
     p = cli("demo-live", "--adapter", "http", "--out", str(tmp_path / "ok"))
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-2000:]
     assert "CONFORMANT" in p.stdout
-    p = cli("demo-live", "--adapter", "http", "--defect", "no-toggle", "--out", str(tmp_path / "bad"))
+    p = cli("demo-live", "--adapter", "http", "--defect", "no-toggle", "--out", "bad", cwd=tmp_path)
     assert p.returncode == 1, p.stdout[-3000:]
     res = json.loads((tmp_path / "bad" / "results.json").read_text(encoding="utf-8"))
     assert {r["id"]: r["status"] for r in res["requirements"]}["DISPLAY-003"] == "fail"
+    # the reports name the package where it is once the run is complete, not the staging folder it was read in
+    assert res["package"]["path"] == "bad/package"
+    repro = [r["reproduce"]["cli"] for r in res["requirements"] if r.get("reproduce")]
+    assert repro and all("bad/package" in c for c in repro)
+    assert ".tmp" not in p.stdout + json.dumps(res)
+    html = (tmp_path / "bad" / "report.html").read_text(encoding="utf-8")
+    assert ".tmp-" not in html
     log = json.loads((tmp_path / "bad" / "package" / "capture" / "log.json").read_text(encoding="utf-8"))
     assert log["exchanges"]
 

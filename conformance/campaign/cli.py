@@ -53,7 +53,8 @@ def cmd_campaign(ns: argparse.Namespace) -> int:
     try:
         with staged_output(out) as folder:
             run = run_campaign(campaign, folder, profile=profile, today=today, workers=workers,
-                               scheduler=ns.scheduler, show_pii=ns.show_pii, progress=progress, plans=plans)
+                               scheduler=ns.scheduler, show_pii=ns.show_pii, progress=progress, plans=plans,
+                               shown_folder=out)
     except (CampaignError, *unusable_errors()) as exc:
         return report_unusable(exc)
     finally:

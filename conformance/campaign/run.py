@@ -87,8 +87,10 @@ def make_plan(source: CandidateSource, profile: dict[str, Any], today: dt.date) 
     return Plan.make(source.package, profile=profile, today=today)
 
 
-def capture_live(campaign: Campaign, source: CandidateSource, folder: Path, profile: dict[str, Any]) -> None:
-    """Capture a live candidate into folder/<slug>/package and load it as the campaign assesses it."""
+def capture_live(campaign: Campaign, source: CandidateSource, folder: Path, profile: dict[str, Any],
+                 shown_folder: Path | None = None) -> None:
+    """Capture a live candidate into folder/<slug>/package and load it as the campaign assesses it. `shown_folder`:
+    where `folder` will be once the run is complete (the reports name the package there)."""
     from conformance.campaign.load import CampaignError
     from conformance.capture.live import capture
     from conformance.capture.package import PackageError, load_package
@@ -98,6 +100,7 @@ def capture_live(campaign: Campaign, source: CandidateSource, folder: Path, prof
     capture(copy.deepcopy(source.config), target, profile=profile)
     try:
         pkg = load_package(target)
+        pkg.shown_root = (shown_folder or folder) / source.slug / "package"
     except PackageError as exc:  # the capturer writes a valid manifest; a failure here is reported, not hidden
         raise CampaignError(str(campaign.file), source.json_path, f"{exc.file}: {exc.json_path}: {exc.message_en}",
                             f"{exc.file}: {exc.json_path}: {exc.message_vi}") from None
@@ -322,17 +325,18 @@ def write_campaign(folder: Path, campaign: Campaign, document: dict[str, Any],
 
 def run_campaign(campaign: Campaign, folder: Path, *, profile: dict[str, Any], today: dt.date,
                  workers: int = 1, scheduler: str | None = None, show_pii: bool = False,
-                 progress: Progress | None = None, plans: dict[int, Plan] | None = None) -> CampaignRun:
+                 progress: Progress | None = None, plans: dict[int, Plan] | None = None,
+                 shown_folder: Path | None = None) -> CampaignRun:
     """Capture, assess, compare and write everything into `folder` (a staging folder, conformance/outdir.py).
     `plans`: plans made beforehand for the package candidates (by candidates[] index). The Dask scheduler, when
-    given, is reached before anything is captured."""
+    given, is reached before anything is captured. `shown_folder`: where `folder` is published (the --out)."""
     started = dt.datetime.now(dt.UTC)
     plans = dict(plans or {})
     with ExitStack() as stack:
         executor = stack.enter_context(executor_for(1, scheduler)) if scheduler else None
         for src in campaign.candidates:
             if src.kind == "live":
-                capture_live(campaign, src, folder, profile)
+                capture_live(campaign, src, folder, profile, shown_folder)
             if src.index not in plans:
                 plans[src.index] = make_plan(src, profile, today)
         if executor is None:

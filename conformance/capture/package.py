@@ -56,6 +56,9 @@ class Package:
     evidence: list[EvidenceItem]
     live: dict[str, Any] | None
     manifest_sha256: str
+    # where reports say the package is, when it is read from elsewhere (a live capture read in the staging folder
+    # that becomes OUT/package once the run is complete); None: root
+    shown_root: Path | None = None
 
     @property
     def ppi(self) -> float | None:

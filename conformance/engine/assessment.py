@@ -282,7 +282,7 @@ class Assessment:
     def reproducer(self, rid: str, checks: Sequence[str], items: Sequence[int]) -> dict[str, str]:
         """Schemathesis-style reproducer: the same judgement, alone, from the command line and from pytest - the
         same package, validation date and profile, the checks and every item that gave the status."""
-        pkg = display_path(self.package.root)
+        pkg = display_path(self.package.shown_root or self.package.root)
         fixed = ["--today", self.today.isoformat()]
         prof = self.profile.get("_path")
         if prof and Path(prof).resolve() != DEFAULT_PROFILE.resolve():
@@ -349,7 +349,7 @@ class Assessment:
                         "settings": {k: v for k, v in self.profile.items() if not k.startswith("_")}},
             "candidate": dict(self.package.candidate),
             "device": dict(self.package.device),
-            "package": {"path": display_path(self.package.root), "manifest_sha256": self.package.manifest_sha256},
+            "package": {"path": display_path(self.package.shown_root or self.package.root), "manifest_sha256": self.package.manifest_sha256},
             "verdict": verdict_of(reqs, self.partial),
             "summary": {"counts": counts,
                         "must_failed": [r["id"] for r in reqs if r["level"] == "MUST" and r["status"] == "fail"],
