@@ -19,7 +19,7 @@ import argparse
 import sys
 import unicodedata
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from conformance import exits
 
@@ -27,6 +27,9 @@ EXIT = exits.OF_VERDICT
 EXIT_UNUSABLE = exits.UNUSABLE
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_CANDIDATE = REPO / "fixtures" / "candidates" / "example"
+# results.json waivers.ci_outcome (conformance/waivers.py) in Vietnamese, for the terminal
+CI_OUTCOME_VI = {"expected": "như đã biết", "unexpected": "có lỗi chưa được miễn trừ",
+                 "stale-waiver": "miễn trừ đã hết hạn hoặc không dùng đến"}
 
 STATUS_MARK = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "not_applicable": "N/A", "skip": "SKIP",
                "review": "REVIEW", "error": "ERROR", "not_run": "NOT RUN"}
@@ -234,7 +237,7 @@ def print_summary(results: dict[str, Any], out: Path, ns: argparse.Namespace) ->
     if w:
         say(f"waivers / miễn trừ: {len(w['applied'])} applied / đã áp dụng, {len(w['expired'])} expired / hết hạn, "
             f"{len(w['unused'])} unused / không dùng đến; not waived / chưa miễn trừ: {', '.join(w['unwaived']) or '-'}"
-            f" -> CI {w['ci_outcome']}")
+            f" -> CI: {w['ci_outcome']} / {CI_OUTCOME_VI.get(w['ci_outcome'], w['ci_outcome'])}")
         for kind, vi in (("expired", "hết hạn"), ("unused", "không dùng đến")):
             for x in w[kind]:
                 say(f"    {kind} / {vi}: {x.get('requirement')} ticket {x.get('ticket')} expires / hết hạn "
@@ -352,8 +355,17 @@ def build_allure_html(folder: Path) -> None:
         raise ReportError(exc.message_en, exc.message_vi) from exc
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors said in Vietnamese too (exit 2, as before); its subcommands inherit it."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n"
+                     f"{self.prog}: lỗi: tham số dòng lệnh không hợp lệ ({message}); xem `{self.prog} --help`\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="vnqr-conformance",
+    p = _Parser(prog="vnqr-conformance",
                                 description="Conformance suite for the Vietnam personal QR code (1405/QĐ-BTTTT v1.1)")
     p.add_argument("--version", action="version", version=version_text())
     sub = p.add_subparsers(dest="command", required=True)

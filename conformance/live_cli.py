@@ -119,7 +119,15 @@ def cmd_live(ns) -> int:
 def capture_and_assess(ns, run_capture) -> int:
     """Capture into OUT/package and assess it into OUT, all in one staging folder that replaces OUT when complete
     (conformance/outdir.py): a failed run leaves no half-written output."""
-    from conformance.cli import assess_into, exit_code_of, print_summary, report_unusable, unusable_errors
+    from conformance.cli import (
+        assess_into,
+        exit_code_of,
+        print_summary,
+        report_formats,
+        report_metadata,
+        report_unusable,
+        unusable_errors,
+    )
     from conformance.engine import Plan
     from conformance.outdir import staged_output
 
@@ -132,7 +140,9 @@ def capture_and_assess(ns, run_capture) -> int:
                 return rc3  # the capture (its log says why) is kept in OUT; no report, no verdict
             plan = Plan.make(package, profile=ns.profile)
             plan.package.shown_root = out / "package"  # where it is once the output folder is in place
-            shown = assess_into(plan, folder, show_pii=ns.show_pii, quiet=getattr(ns, "quiet", False))
+            shown = assess_into(plan, folder, show_pii=ns.show_pii, quiet=getattr(ns, "quiet", False),
+                                workers=getattr(ns, "workers", None), metadata=report_metadata(ns),
+                                formats=report_formats(ns))
     except unusable_errors() as exc:
         return report_unusable(exc)
     ns.path, ns.today = str(out / "package"), None
@@ -164,23 +174,35 @@ def cmd_demo_live(ns) -> int:
         return capture_and_assess(ns, lambda folder: capture(app.live_config(ns.adapter), folder / "package"))
 
 
+def _common_options(p) -> None:
+    """What `assess` also takes for the reports: profile, personal data, workers, quiet, PDF, the filed report."""
+    from conformance.cli import _workers, add_report_options
+
+    p.add_argument("--profile", default=None, help="assessment profile (YAML/JSON; default specs/profile.default.yaml)")
+    p.add_argument("--show-pii", action="store_true", help="do not mask personal data in reports")
+    p.add_argument("--workers", type=_workers,
+                   help="processes for the evidence items (default: usable cores, or $VNQR_CONFORMANCE_WORKERS)")
+    p.add_argument("--quiet", action="store_true", help="no progress display and no summary table")
+    p.add_argument("--pdf", action="store_true", help="also write report.pdf (A4, printed by headless Chromium)")
+    add_report_options(p)
+
+
 def register(subparsers) -> None:
     from conformance.refapp import DEFECTS
 
     d = subparsers.add_parser("demo-live", help="start the bundled reference candidate, capture it live and assess it "
                                                 "/ chạy ứng dụng tham chiếu, chụp trực tiếp và đánh giá")
     d.add_argument("--out", required=True, help="output folder (package in OUT/package, reports in OUT)")
-    d.add_argument("--adapter", choices=("browser", "http"), default="browser")
+    d.add_argument("--adapter", choices=("browser", "http"), default="browser",
+                   help="browser: headless Chromium on the app's page (default); http: its assessment interface")
     d.add_argument("--defect", action="append", choices=sorted(DEFECTS), help="switch a defect on (repeatable)")
-    d.add_argument("--profile", default=None)
-    d.add_argument("--show-pii", action="store_true")
+    _common_options(d)
     d.set_defaults(func=cmd_demo_live)
     p = subparsers.add_parser("live", help="capture a running candidate (live section of CONFIG), then assess it / "
                                            "chụp trực tiếp ứng dụng đang chạy rồi đánh giá")
     p.add_argument("config", metavar="CONFIG", help="candidate.json with a 'live' section and the test accounts")
     p.add_argument("--out", required=True, help="output folder (package in OUT/package, reports in OUT)")
-    p.add_argument("--profile", default=None, help="assessment profile (YAML/JSON)")
-    p.add_argument("--show-pii", action="store_true", help="do not mask personal data in reports")
+    _common_options(p)
     p.add_argument("--adb", default=None, metavar="PATH",
                    help="adb program for the android adapter (else $VNQR_ADB, else adb on PATH; never from CONFIG) / "
                         "chương trình adb cho bộ chụp android (nếu không: $VNQR_ADB, rồi adb trong PATH)")

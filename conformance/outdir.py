@@ -39,8 +39,12 @@ def slugify(name: str) -> str:
 
 
 def default_out(name: str, prefix: str = "") -> Path:
-    """The report folder when no --out is given: reports/<prefix><slug of name>-<local time YYYYmmdd-HHMMSS>."""
-    return Path("reports") / f"{prefix}{slugify(name)[:40 if prefix else 60]}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    """The report folder when no --out is given: reports/<prefix><slug of name>-<YYYYmmdd-HHMMSS>, in Vietnam time
+    like the report's own date (conformance/clock.py)."""
+    from conformance.clock import vietnam_tz
+
+    stamp = dt.datetime.now(vietnam_tz()).strftime("%Y%m%d-%H%M%S")
+    return Path("reports") / f"{prefix}{slugify(name)[:40 if prefix else 60]}-{stamp}"
 
 
 def _inside(child: Path, parent: Path) -> bool:

@@ -72,7 +72,33 @@ def schema_message_vi(e: jsonschema.ValidationError) -> str:
         return f"quá dài hoặc quá nhiều phần tử (tối đa {want})"
     if kind == "format":
         return f"{got!r} không đúng định dạng {want}"
+    if kind in ("oneOf", "anyOf"):
+        keys, extra = _alternatives(e)
+        if keys:
+            return (f"cần đúng một trong các mục {' hoặc '.join(repr(k) for k in keys)}"
+                    + (f"; mục không có trong lược đồ: {', '.join(repr(k) for k in extra)}" if extra else ""))
+        return "không khớp với dạng nào được cho phép"
     return f"không đúng lược đồ (quy tắc {kind})"
+
+
+def _alternatives(e: jsonschema.ValidationError) -> tuple[list[str], list[str]]:
+    """The keys that tell a oneOf/anyOf's object forms apart (each form's required keys), and the keys of the
+    instance that no form knows (a misspelt key is the usual cause)."""
+    forms = [f for f in e.validator_value if isinstance(f, dict)] if isinstance(e.validator_value, list) else []
+    keys = [k for f in forms for k in f.get("required", [])]
+    known = {k for f in forms for k in (f.get("properties") or {})}
+    extra = [k for k in e.instance if k not in known] if isinstance(e.instance, dict) and known else []
+    return keys, extra
+
+
+def schema_message_en(e: jsonschema.ValidationError) -> str:
+    """jsonschema's English message, made specific where it is vague (a oneOf/anyOf of object forms)."""
+    if e.validator in ("oneOf", "anyOf"):
+        keys, extra = _alternatives(e)
+        if keys:
+            return (f"needs exactly one of the keys {' or '.join(repr(k) for k in keys)}"
+                    + (f"; keys not in the schema: {', '.join(repr(k) for k in extra)}" if extra else ""))
+    return str(e.message)
 
 
 def validate(document: Any, schema_name: str, file: str) -> None:
@@ -80,7 +106,7 @@ def validate(document: Any, schema_name: str, file: str) -> None:
     errors = sorted(validator.iter_errors(document), key=lambda e: (len(list(e.absolute_path)), str(e.absolute_path)))
     if errors:
         e = errors[0]
-        raise SpecError(file, json_path_of(e), e.message, schema_message_vi(e))
+        raise SpecError(file, json_path_of(e), schema_message_en(e), schema_message_vi(e))
 
 
 MAX_DEPTH = 64  # no document of the suite nests deeper; a deeper one is refused before any schema check

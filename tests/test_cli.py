@@ -132,9 +132,12 @@ def test_pytest_entry_point_selects_by_requirement_id(tmp_path):
 
 def test_demo_live_http_conformant_and_defect(tmp_path):
     """The bundled reference candidate, started on loopback and driven over its assessment interface."""
-    p = cli("demo-live", "--adapter", "http", "--out", str(tmp_path / "ok"))
+    p = cli("demo-live", "--adapter", "http", "--out", str(tmp_path / "ok"), "--report-number", "TT-2026-0042",
+            "--workers", "1")
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-2000:]
     assert "CONFORMANT" in p.stdout
+    ok = json.loads((tmp_path / "ok" / "results.json").read_text(encoding="utf-8"))
+    assert ok["report"]["report_number"] == "TT-2026-0042"  # the filed report's options, as with assess
     p = cli("demo-live", "--adapter", "http", "--defect", "no-toggle", "--out", "bad", cwd=tmp_path)
     assert p.returncode == 1, p.stdout[-3000:]
     res = json.loads((tmp_path / "bad" / "results.json").read_text(encoding="utf-8"))

@@ -77,3 +77,19 @@ def test_example_manifests_pass_the_candidate_schema():
     root = Path(__file__).resolve().parent.parent / "fixtures" / "candidates"
     for man in sorted(root.glob("*/candidate.json")):
         validate(json.loads(man.read_text(encoding="utf-8")), "candidate.schema.json", str(man))
+
+
+def test_a_misspelt_key_in_a_choice_of_forms_is_named():
+    """A oneOf of object forms (a campaign candidate is a `package` or a `live`): the message names the keys that
+    choose the form and the key nobody knows, in both languages, instead of 'not valid under any of the schemas'."""
+    doc = {"campaign_version": "1.0", "name": "x", "subjects": [{"id": "s1", "so_giay_to": "001201000001",
+           "ho_ten": "NGUYEN VAN A", "ngay_sinh": "2001-02-21", "loai_dinh_danh": 0, "qid": "1" * 18}],
+           "candidates": [{"pakage": "apps/a"}]}
+    try:
+        validate(doc, "campaign.schema.json", "campaign.yaml")
+    except SpecError as exc:
+        assert exc.json_path == "$.candidates[0]"
+        assert "'package' or 'live'" in exc.message and "'pakage'" in exc.message
+        assert "'package' hoặc 'live'" in exc.message_vi and "'pakage'" in exc.message_vi
+    else:
+        raise AssertionError("a misspelt candidate key was accepted")

@@ -79,13 +79,13 @@ def print_summary(doc: dict[str, Any], out: Path) -> None:
         print(printable(text))
 
     say(f"Campaign / Đợt đánh giá: {doc['name']}")
-    width = max([len(c["name"]) for c in doc["candidates"]] + [9]) + 2
-    say(f"{'CANDIDATE':<{width}} {'VERDICT':<16} MUST FAILED / OPEN")
+    width = max([len(c["name"]) for c in doc["candidates"]] + [22]) + 2
+    say(f"{'CANDIDATE / ỨNG DỤNG':<{width}} {'VERDICT / KẾT LUẬN':<18} MUST FAILED / OPEN (MUST không đạt / chưa xong)")
     for c in doc["candidates"]:
         open_ = ", ".join(c.get("must_failed") or []) or "-"
         if c.get("must_open"):
             open_ += f" / {', '.join(c['must_open'])}"
-        say(f"{c['name']:<{width}} {VERDICT_WORDS[c['verdict']][1]:<16} {open_}")
+        say(f"{c['name']:<{width}} {VERDICT_WORDS[c['verdict']][1]:<18} {open_}")
     for r in doc["requirements"]:
         say("")
         say(f"{r['id']} [{STATUS_MARK[r['status']]}] {r['title_en']} / {r['title_vi']}")
