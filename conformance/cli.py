@@ -385,9 +385,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="analyse every file again, without the analysis cache (~/.cache/vnqr-conformance, or "
                         "$VNQR_CONFORMANCE_CACHE_DIR); the cache never changes a result")
     a.set_defaults(func=cmd_assess)
-    c = sub.add_parser("checks", help="list every check with its requirement IDs and source location")
+    c = sub.add_parser("checks", help="list every check with its requirement IDs and source location",
+                       description="Every check of the suite: its name (for --check), the requirement IDs it "
+                                   "verifies and where it is written (file:line). / Mọi phép kiểm tra: tên, mã yêu "
+                                   "cầu và vị trí trong mã nguồn.")
     c.set_defaults(func=cmd_checks)
-    r = sub.add_parser("requirements", help="list the requirement catalogue")
+    r = sub.add_parser("requirements", help="list the requirement catalogue",
+                       description="The requirement catalogue (specs/requirements.yaml): ID, level, origin (1405 or "
+                                   "derived) and title in both languages. / Danh mục yêu cầu: mã, mức, nguồn gốc và "
+                                   "tên.")
     r.set_defaults(func=cmd_requirements)
     from conformance import bundle, live_cli
 
@@ -409,8 +415,28 @@ def main(argv: list[str] | None = None) -> int:
         return int(ns.func(ns))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError as exc:
+        if not _stdout_closed():
+            return report_suite_error(exc)  # a pipe of the suite's own (a socket, a child) broke: a suite bug
+        # the reader of the output went away (`... | head`): stop quietly, as a shell tool killed by SIGPIPE does
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as exc:  # noqa: BLE001 - a bug of the suite (or the machine ran out of something)
         return report_suite_error(exc)
+
+
+def _stdout_closed() -> bool:
+    """Standard output is a pipe whose reader has gone (poll reports an error on its writing end)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def report_suite_error(exc: BaseException) -> int:

@@ -43,6 +43,9 @@ print(f"{(st('VmHWM') - cur) / 1024:.0f} MB over {li.gray.nbytes / 2**20:.0f} MB
 
 
 def main() -> int:
+    import argparse
+
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     lim = ImageLimits.from_profile(load_profile())
     print("CPU seconds per fixture (analyse_frames):")
     for f in sorted((ROOT / "fixtures" / "images").glob("*/*")):

@@ -433,8 +433,9 @@ def case_per_image(a: argparse.Namespace) -> None:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cases", default="r,100,1000,stages,accuracy")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cases", default="r,100,1000,stages,accuracy",
+                    help="comma-separated: r, 100, 1000, 5000, warm, stages, accuracy, per-image (see above)")
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "vnqr-bench")
     ap.add_argument("--workers", default="default", help="--workers for assess (default: the CLI's default)")
     ap.add_argument("--repeat", type=int, default=2, help="alternating rounds of the R case (best of each)")

@@ -211,3 +211,15 @@ def test_a_suite_bug_is_exit_5_not_a_verdict(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("VNQR_DEBUG", "1")
     assert cli.main(args) == 5
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_a_reader_that_goes_away_is_not_a_suite_error():
+    """`vnqr-conformance requirements | head -1`: the closed pipe ends the command quietly (141, as a shell tool
+    killed by SIGPIPE), never as a crash of the suite (exit 5)."""
+    proc = subprocess.Popen([sys.executable, "-m", "conformance", "requirements"], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # gone before the command writes its first line (it takes far longer to start)
+    err = proc.stderr.read().decode("utf-8", "replace")
+    assert proc.wait(timeout=60) == 141, err
+    assert "suite itself failed" not in err and "Traceback" not in err
