@@ -195,6 +195,23 @@ def assess_into(plan: Any, folder: Path, *, waivers: Any = None, show_pii: bool 
                             details=assessment.detail_of)
 
 
+MAX_TERMINAL_FINDINGS = 10  # findings printed per requirement (every one is in results.json and report.html)
+
+
+def runnable(command: str, ns: argparse.Namespace) -> str:
+    """The results document's reproducer (`vnqr-conformance assess PKG ...`, with the package as reports name it) as
+    this terminal runs it: this interpreter, the package and profile as the user gave them."""
+    import shlex
+
+    argv = shlex.split(command)
+    if argv[:2] != ["vnqr-conformance", "assess"] or len(argv) < 3:
+        return command
+    argv = [sys.executable, "-m", "conformance", "assess", str(ns.path or EXAMPLE_CANDIDATE), *argv[3:]]
+    if "--profile" in argv and getattr(ns, "profile", None):
+        argv[argv.index("--profile") + 1] = str(ns.profile)
+    return shlex.join(argv)
+
+
 def print_summary(results: dict[str, Any], out: Path, ns: argparse.Namespace) -> None:
     from conformance.words import VERDICT_WORDS
 
@@ -216,16 +233,22 @@ def print_summary(results: dict[str, Any], out: Path, ns: argparse.Namespace) ->
         say(f"- {r['id']} [{STATUS_MARK[r['status']]}] {r['title_en']} / {r['title_vi']}")
         shown = [f for f in r["findings"] if f.get("status") == r["status"]]
         unusable = [f for f in shown if f.get("item") in broken]
-        for f in [f for f in shown if f.get("item") not in broken][:10]:
-            where = f"item {f['item']}" if isinstance(f.get("item"), int) else (f.get("evidence") or "package")
+        usable = [f for f in shown if f.get("item") not in broken]
+        for f in usable[:MAX_TERMINAL_FINDINGS]:
+            where = (f"item {f['item']} ({f.get('evidence')})" if isinstance(f.get("item"), int)
+                     else (f.get("evidence") or "package"))
             say(f"    {where}: {f.get('message_en', '')}")
             say(f"    {' ' * len(where)}  {f.get('message_vi', '')}")
+        more = len(usable) - MAX_TERMINAL_FINDINGS + int((r.get("findings_omitted") or {}).get(r["status"], 0))
+        if more > 0:
+            say(f"    ... {more} more in results.json and report.html / ... còn {more} mục nữa trong results.json "
+                "và report.html")
         if unusable:
             items = sorted({f["item"] for f in unusable})
             say(f"    items {', '.join(map(str, items))}: unusable evidence (see below) / mục "
                 f"{', '.join(map(str, items))}: bằng chứng không dùng được (xem bên dưới)")
         if r.get("reproduce"):
-            say(f"    reproduce / tái hiện: {r['reproduce']['cli']}")
+            say(f"    reproduce / tái hiện: {runnable(r['reproduce']['cli'], ns)}")
     errors = [e for e in results["evidence"] if e.get("error")]
     if errors:
         say("")

@@ -121,6 +121,7 @@ class Finding:
     measured: dict[str, Any] = dataclasses.field(default_factory=dict)
     item: int | None = None  # index of the evidence item in candidate.json evidence[] (stable; files can repeat)
     remark: str | None = None
+    frame: dict[str, Any] | None = None  # a recording's frame the judgement was made on: {"index", "time" (s)}
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

@@ -16,6 +16,8 @@ Cases (--cases, comma-separated; default r,100,1000,stages,accuracy):
             --distinct-5000. Wall time, CPU time of the whole process tree, peak RSS and PSS summed over the
             process tree (workers, fork server, Tesseract), output sizes.
   warm      the 1,000 case again with a warm analysis cache (the vendor's re-run of unchanged screenshots).
+  devices   each photo and recording fixture package (fixtures/candidates/photo-*, recording-*) through the whole
+            command: wall and CPU time.
   stages    CPU per screenshot by stage on the 60 files, in one process: load + symbol analysis, screen OCR
             (Python side, and Tesseract's own processes), SYMBOL-008 sweep, the rest.
   accuracy  every fixture candidate's statuses against its expected.json, and the screen-text corpora's
@@ -306,6 +308,18 @@ def case_stages(a: argparse.Namespace, tree: Path, report: dict[str, Any]) -> No
     report["stages"] = info
 
 
+def case_devices(a: argparse.Namespace, tree: Path, report: dict[str, Any]) -> None:
+    """Each photo and recording fixture package through the whole command (issue 13: at most 60 s on 2 cores)."""
+    root = tree / "fixtures" / "candidates"
+    for pkg in sorted(p for p in root.iterdir() if p.name.startswith(("photo-", "recording-"))
+                      and (p / "candidate.json").is_file()):
+        items = len(json.loads((pkg / "candidate.json").read_text(encoding="utf-8"))["evidence"])
+        st, _ = run_assess(tree, pkg, a.work / f"out-{pkg.name}", workers=a.workers)
+        print(f"  {pkg.name}: {items} items, wall {st.wall_s:.1f} s, tree CPU {st.cpu_s:.1f} s, verdict "
+              f"{verdict_of(a.work / f'out-{pkg.name}')}  ({loads(st)})", flush=True)
+        report.setdefault("devices", {})[pkg.name] = {"items": items, "wall_s": st.wall_s, "cpu_s": st.cpu_s}
+
+
 # ------------------------------------------------------------------------------------------------ accuracy
 ACCURACY = r"""
 import json, sys
@@ -435,7 +449,8 @@ def case_per_image(a: argparse.Namespace) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cases", default="r,100,1000,stages,accuracy",
-                    help="comma-separated: r, 100, 1000, 5000, warm, stages, accuracy, per-image (see above)")
+                    help="comma-separated: r, 100, 1000, 5000, warm, stages, devices, accuracy, per-image "
+                         "(see above)")
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "vnqr-bench")
     ap.add_argument("--workers", default="default", help="--workers for assess (default: the CLI's default)")
     ap.add_argument("--repeat", type=int, default=2, help="alternating rounds of the R case (best of each)")
@@ -466,6 +481,8 @@ def main() -> int:
             case_scale(a, tree, report, "1000", cache="warm", label="1000 items, warm cache")
         elif case == "stages":
             case_stages(a, tree, report)
+        elif case == "devices":
+            case_devices(a, tree, report)
         elif case == "accuracy":
             case_accuracy(a, tree, report)
         elif case == "per-image":

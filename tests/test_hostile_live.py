@@ -895,3 +895,20 @@ def test_watchdog_ends_a_call_that_has_no_timeout(tmp_path):
                 browser.close()
     finally:
         dog.stop()
+
+
+def test_the_kept_capture_of_an_unreachable_candidate_passes_nothing(tmp_path, capsys):
+    """The capture of a candidate that answered nothing is kept (exit 3, no verdict); assessed afterwards, it passes no
+    requirement: items the capture could not fill show no mode (DISPLAY-004) and refused requests show none of the
+    app's URLs (PRIV-001)."""
+    from conformance.engine import assess
+
+    base = f"http://127.0.0.1:{closed_port()}"
+    cfg = config(base)
+    cfg["live"]["allowed_hosts"] = [base.split("//")[1]]
+    rc, out, err, _ = run_cli(cfg, tmp_path, capsys, "--profile", str(profile_file(tmp_path, max_run_seconds=20)))
+    assert rc == 3, (out, err)
+    doc = assess(tmp_path / "out" / "package", workers=1, cache=False).to_dict()
+    statuses = {r["id"]: r["status"] for r in doc["requirements"]}
+    assert "pass" not in statuses.values(), statuses
+    assert statuses["DISPLAY-004"] != "pass" and statuses["PRIV-001"] != "pass"

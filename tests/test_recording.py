@@ -470,3 +470,21 @@ def test_generator_records_the_reference_app_in_chromium(tmp_path, monkeypatch):
     tog = judge_toggle(tl, tap)
     assert [(c["from"], c["to"], c["basis"]) for c in tog["changes"]] == [("default", "full", "tap_at_seconds")]
     assert 0 <= tog["changes"][0]["seconds"] < 1.0
+
+
+def test_findings_on_a_recording_name_the_frame_they_judged():
+    """Every per-screenshot judgement of a recording was made on a mode's representative frame: its findings name
+    that frame's index and time, the same frame the evidence entry lists (and the report shows)."""
+    from conformance.engine import assess
+
+    pkg = Path(__file__).resolve().parent.parent / "fixtures" / "candidates" / "recording-conformant"
+    a = assess(pkg, today="2026-11-27", workers=1, cache=False)
+    doc = a.to_dict()
+    recs = {e["index"]: e for e in doc["evidence"] if e["kind"] == "recording"}
+    assert recs
+    listed = {i: {(f["index"], f["time"]) for f in a.detail_of(i).get("frames") or []} for i in recs}
+    per_frame = [f for r in doc["requirements"] if r["id"].startswith("SYMBOL-") for f in r["findings"]
+                 if f.get("item") in recs]
+    assert per_frame and all(f.get("frame") for f in per_frame), per_frame[:3]
+    for f in per_frame:
+        assert (f["frame"]["index"], f["frame"]["time"]) in listed[f["item"]], (f, listed)

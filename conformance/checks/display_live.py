@@ -56,8 +56,8 @@ def _by_subject_step(ctx: PackageView) -> dict[str, dict[str, EvidenceView]]:
     out: dict[str, dict[str, EvidenceView]] = {}
     for e in live_items(ctx):
         step = e.extra.get("step")
-        if step not in ("initial", "after_toggle"):
-            continue
+        if step not in ("initial", "after_toggle") or e.error is not None:
+            continue  # an item the capture could not fill shows nothing (its mode is only what was asked for)
         slot = out.setdefault(e.subject_id, {})
         if step not in slot or (slot[step].extra.get("displayed") is None and e.extra.get("displayed")):
             slot[step] = e

@@ -93,9 +93,15 @@ def judge_urls(log: dict[str, Any]) -> Observation:
                        found=bad[0].get("url"),
                        measured={"check": "url", "fields": fields,
                                  "exchanges": [_ex_measured(e) for e in bad[:MAX_LISTED]]})
-    return met(REQ, f"personal data in URLs: none in {len(entries)} requested URL(s)",
-                   f"dữ liệu cá nhân trong URL: không có trong {len(entries)} URL được yêu cầu",
-                   measured={"check": "url", "count": len(entries)})
+    answered = [e for e in entries if e.get("status") is not None]
+    if not answered:  # only refused or unanswered requests (their URLs may be the suite's own): nothing shown
+        return no_evidence(REQ, f"personal data in URLs: none of the {len(entries)} request(s) was answered, so the "
+                                "app's own URLs were not seen",
+                           f"dữ liệu cá nhân trong URL: không yêu cầu nào trong {len(entries)} yêu cầu được trả lời, "
+                           "nên chưa thấy URL của chính ứng dụng", measured={"check": "url", "count": len(entries)})
+    return met(REQ, f"personal data in URLs: none in {len(entries)} requested URL(s), {len(answered)} answered",
+                   f"dữ liệu cá nhân trong URL: không có trong {len(entries)} URL được yêu cầu, {len(answered)} được "
+                   "trả lời", measured={"check": "url", "count": len(entries), "answered": len(answered)})
 
 
 def judge_auth(log: dict[str, Any]) -> Observation:

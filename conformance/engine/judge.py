@@ -10,7 +10,7 @@ evidence item, naming the exception type, never a failed requirement.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from conformance.checks.registry import CheckSpec
@@ -36,10 +36,18 @@ def _target_ids(target: Any) -> tuple[str, int | None]:
     return str(getattr(target, "key", "package")), None
 
 
+def _frame_of(spec: CheckSpec, target: Any) -> dict[str, Any] | None:
+    """The recording frame an evidence check judged ({"index", "time"}), when its view is one (None otherwise)."""
+    detail = getattr(target, "detail", None) if spec.scope == "evidence" else None
+    frame = detail.get("frame") if isinstance(detail, Mapping) else None
+    return dict(frame) if isinstance(frame, Mapping) else None
+
+
 def suite_error(spec: CheckSpec, target: Any, exc: BaseException) -> list[Finding]:
     evidence, index = _target_ids(target)
     what = traceback.format_exception_only(type(exc), exc)[-1].strip()
     return [Finding(requirement=r, status="error", evidence=evidence, item=index, check=spec.name,
+                    frame=_frame_of(spec, target),
                     message_en=f"internal error in check {spec.name}: {what} (a suite bug: please report it)",
                     message_vi=f"lỗi nội bộ trong phép kiểm tra {spec.name}: {what} (lỗi của bộ kiểm thử: vui lòng "
                                "báo lại)", measured={"exception": type(exc).__name__})
@@ -56,17 +64,19 @@ def run_check(spec: CheckSpec, target: Any) -> list[Finding]:
     if err:
         en, vi = err
         return [Finding(requirement=r, status="error", message_en=en, message_vi=vi, evidence=evidence, item=index,
-                        check=spec.name) for r in spec.requirements]
+                        check=spec.name, frame=_frame_of(spec, target)) for r in spec.requirements]
     try:
         out = spec.func(target)
         observations: list[Observation] = (
             [] if out is None else [out] if isinstance(out, Observation) else list(out))
-        return [_finding(spec, o, evidence, index) for o in observations]
+        frame = _frame_of(spec, target)
+        return [_finding(spec, o, evidence, index, frame) for o in observations]
     except Exception as exc:  # noqa: BLE001 - a crash in a check is the suite's fault: reported, the run goes on
         return suite_error(spec, target, exc)
 
 
-def _finding(spec: CheckSpec, o: Observation, evidence: str, index: int | None) -> Finding:
+def _finding(spec: CheckSpec, o: Observation, evidence: str, index: int | None,
+             frame: dict[str, Any] | None = None) -> Finding:
     if not isinstance(o, Observation):
         raise TypeError(f"check {spec.name} returned {type(o).__name__}, not an Observation")
     if o.requirement not in spec.requirements:
@@ -75,7 +85,7 @@ def _finding(spec: CheckSpec, o: Observation, evidence: str, index: int | None) 
                    evidence=o.evidence or evidence, item=o.item if o.item is not None else (
                        index if o.evidence is None else None), check=spec.name,
                    field=o.field, position=o.position, expected=o.expected, found=o.found, measured=dict(o.measured),
-                   remark=o.remark)
+                   remark=o.remark, frame=frame if o.evidence is None else None)
 
 
 def run_checks(specs: Iterable[CheckSpec], target: Any) -> list[Finding]:
