@@ -200,3 +200,26 @@ def test_new_renderer_options_default_to_off_and_are_checked():
         render_screen_with_truth(CCCD, "x", style=ScreenStyle(leak="upside_down"))
     with pytest.raises(ValueError, match="frame"):
         render_screen_with_truth(CCCD, "x", style=ScreenStyle(frame="blackberry"))
+
+
+@pytest.mark.parametrize("label,subject,over", FRAMES, ids=[f[0] for f in FRAMES])
+def test_system_ui_is_never_taken_as_a_symbol(label, subject, over):
+    """Status bars, notches and islands, rounded corners, navigation and home bars, keyboards and the screenshot
+    toolbar: the code judged is the app's one code, decoded, where the app drew it. The toolbar's preview is a small
+    copy of the whole screen, so its code (when a decoder reads it) is a smaller copy of the same code, never judged."""
+    from conformance.engine.analysis import _choose_symbol
+    from conformance.symbol import analyse_image
+
+    payload = build_payload(subject, masked=True)
+    img, truth = render_screen_with_truth(subject, payload, mode="default", style=ScreenStyle(**over))
+    an = analyse_image(img)
+    assert an.error is None and an.symbols, label
+    s, why = _choose_symbol(tuple(an.symbols))
+    assert why is None and s is not None and s.text == payload, (label, why)
+    copies = [o for o in an.symbols if o is not s]
+    assert all(o.text == payload and (o.size_px or 0) < (s.size_px or 0) / 3 for o in copies), label
+    if copies:
+        assert over.get("screenshot_toolbar"), (label, "a second code without a capture preview")
+    (qx0, qy0, qx1, qy1), = qr_boxes(truth)
+    xs, ys = [p[0] for p in s.corners], [p[1] for p in s.corners]
+    assert qx0 - 2 <= min(xs) and max(xs) <= qx1 + 2 and qy0 - 2 <= min(ys) and max(ys) <= qy1 + 2, (label, s.corners)

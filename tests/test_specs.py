@@ -93,3 +93,11 @@ def test_a_misspelt_key_in_a_choice_of_forms_is_named():
         assert "'package' hoặc 'live'" in exc.message_vi and "'pakage'" in exc.message_vi
     else:
         raise AssertionError("a misspelt candidate key was accepted")
+
+
+def test_the_live_run_budget_defaults_to_90_seconds():
+    """A live run stops after live.max_run_seconds, 90 s unless the profile says otherwise (the profile and the
+    capturer's own default agree)."""
+    from conformance.capture.live import DEFAULT_MAX_RUN_SECONDS
+
+    assert load_profile()["live"]["max_run_seconds"] == 90 == DEFAULT_MAX_RUN_SECONDS

@@ -121,3 +121,16 @@ def test_duplicate_key_in_a_waiver_is_unusable(tmp_path, capsys):
                         quiet=True)
     assert rc == EXIT_UNUSABLE
     assert "dup.yaml" in capsys.readouterr().err
+
+
+def test_alias_bomb_in_a_waiver_file_is_refused_unexpanded(tmp_path):
+    """Waivers are read with the suite's YAML loader: aliases are refused before anything expands."""
+    from conformance.specs import SpecError
+    from conformance.waivers import load_waivers
+
+    p = tmp_path / "waivers.yaml"
+    p.write_text("a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b]\n"
+                 "waivers: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n", encoding="utf-8")
+    with pytest.raises(SpecError) as exc:
+        load_waivers(p)
+    assert "alias" in str(exc.value).lower()
