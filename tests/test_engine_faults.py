@@ -97,3 +97,40 @@ def test_the_default_worker_count_can_come_from_the_environment(monkeypatch):
                       (str(cores + 7), cores)):
         monkeypatch.setenv(ENV_WORKERS, raw)
         assert default_workers() == want, raw
+
+
+def test_a_pool_that_breaks_while_tasks_are_handed_out_is_contained(tmp_path, monkeypatch):
+    """A worker can die while the parent is still handing out tasks: the pool then refuses the next one
+    (BrokenProcessPool from submit). The groups already handed out are run again alone, the others go on, and the
+    run ends with every item judged as in a clean run (it once waited forever on the broken pool's shutdown)."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from conformance.engine import run as R
+
+    plan = Plan.make(_package(tmp_path, {}))
+    clean = _statuses(analyse_items(plan, 1))
+    real_pool, made = R._pool, []
+
+    class BreaksOnThirdSubmit(ProcessPoolExecutor):
+        calls = 0
+
+        def submit(self, *a, **k):
+            type(self).calls += 1
+            if type(self).calls == 3:
+                raise BrokenProcessPool("a worker died while tasks were being handed out (injected)")
+            return super().submit(*a, **k)
+
+    def pool(workers):
+        made.append(workers)
+        if len(made) == 1:  # the first pool breaks; the ones that rerun the suspects are real
+            ctx = R.multiprocessing.get_context("forkserver")
+            return BreaksOnThirdSubmit(max_workers=workers, mp_context=ctx)
+        return real_pool(workers)
+
+    monkeypatch.setattr(R, "_pool", pool)
+    t0 = time.monotonic()
+    got = analyse_items(plan, 2)
+    assert time.monotonic() - t0 < 120  # hang bound
+    assert _statuses(got) == clean
+    assert len(made) >= 3 and made[1] == 1  # the two groups handed out were rerun alone, each in its own pool

@@ -18,10 +18,12 @@ import datetime as dt
 import itertools
 import multiprocessing
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from typing import Any
 
@@ -230,8 +232,9 @@ def _on_pools(work: GroupWork, plan: Plan, groups: list[list[EvidenceItem]], nam
         def submit(n: int, queue: deque[list[EvidenceItem]] = queue, pool: ProcessPoolExecutor = pool,
                    inflight: deque[tuple[list[EvidenceItem], Future[list[ItemResult]]]] = inflight) -> None:
             while n > 0 and queue:
-                g = queue.popleft()
+                g = queue[0]  # taken off the queue only once the pool has it (submit raises on a broken pool)
                 inflight.append((g, pool.submit(work, _tasks(plan, g, folder), names)))
+                queue.popleft()
                 n -= 1
 
         try:
@@ -260,11 +263,19 @@ def _on_pools(work: GroupWork, plan: Plan, groups: list[list[EvidenceItem]], nam
                 del fut
                 if not alone:
                     submit(1)
+        except BrokenProcessPool:
+            # a worker died while tasks were still being handed out (submit refuses a broken pool): the groups in
+            # flight are suspects, run again alone; the ones not handed out stay queued
+            suspects.extend(grp for grp, _ in inflight)
+            broken = True
         finally:
             if broken:
                 _stop(pool)
             else:
-                pool.shutdown(wait=True)
+                _finish(pool)
+
+
+POOL_EXIT_S = 30.0  # a pool whose work is done: time for its workers to exit before they are killed
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
@@ -275,6 +286,21 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         except Exception:  # noqa: BLE001 - already gone
             pass
     pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _finish(pool: ProcessPoolExecutor) -> None:
+    """Shut down a pool whose work is done, bounded: a worker that has not exited after POOL_EXIT_S (a stuck
+    one must never hold the run) is killed."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False)
+    end = time.monotonic() + POOL_EXIT_S
+    for proc in procs:
+        proc.join(max(0.0, end - time.monotonic()))
+    if any(proc.is_alive() for proc in procs):
+        _stop(pool)
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None:
+        manager.join(POOL_EXIT_S)
 
 
 def _tasks(plan: Plan, group: list[EvidenceItem], cache_dir: str | None) -> list[ItemTask]:
