@@ -65,10 +65,13 @@ def executor_for(workers: int, scheduler: str | None = None, groups: int | None 
         finally:
             client.close()  # type: ignore[no-untyped-call]
     elif workers > 1 and (groups is None or groups > 1):
-        from conformance.engine.run import _pool
+        from conformance.engine.run import _finish, _pool
 
-        with _pool(workers if groups is None else min(workers, groups)) as pool:
+        pool = _pool(workers if groups is None else min(workers, groups))
+        try:
             yield pool
+        finally:
+            _finish(pool)  # bounded: a stuck or orphaned worker is killed, never waited for
     else:
         yield None
 

@@ -195,7 +195,10 @@ def _on_executor(executor: Executor, work: GroupWork, plan: Plan, groups: list[l
 
     def submit(n: int) -> None:
         for g in itertools.islice(todo, n):
-            futures.append((g, executor.submit(work, _tasks(plan, g, folder), names)))
+            try:
+                futures.append((g, executor.submit(work, _tasks(plan, g, folder), names)))
+            except Exception:  # noqa: BLE001 - a broken pool or a lost cluster refuses the task: that file is an error
+                collect(g, failed_group(_tasks(plan, g, folder), names, *_crashed(g)))
 
     submit(32)
     run_local()
