@@ -206,7 +206,10 @@ def runnable(command: str, ns: argparse.Namespace) -> str:
     argv = shlex.split(command)
     if argv[:2] != ["vnqr-conformance", "assess"] or len(argv) < 3:
         return command
-    argv = [sys.executable, "-m", "conformance", "assess", str(ns.path or EXAMPLE_CANDIDATE), *argv[3:]]
+    real = str(ns.path or EXAMPLE_CANDIDATE)
+    # the report masks a folder name that holds personal data: the terminal then keeps the masked name too
+    pkg = real if getattr(ns, "show_pii", False) or Path(real).name == Path(argv[2]).name else argv[2]
+    argv = [sys.executable, "-m", "conformance", "assess", pkg, *argv[3:]]
     if "--profile" in argv and getattr(ns, "profile", None):
         argv[argv.index("--profile") + 1] = str(ns.profile)
     return shlex.join(argv)

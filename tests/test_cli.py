@@ -228,3 +228,21 @@ def test_a_reader_that_goes_away_is_not_a_suite_error():
     err = proc.stderr.read().decode("utf-8", "replace")
     assert proc.wait(timeout=60) == 141, err
     assert "suite itself failed" not in err and "Traceback" not in err
+
+
+def test_the_terminal_reproducer_keeps_a_masked_package_name_masked():
+    """The terminal runs the reproducer with this interpreter and the package path as given, unless the report masked
+    the folder's name (it holds personal data): then the masked name stays."""
+    from argparse import Namespace
+
+    from conformance.cli import runnable
+
+    doc_cmd = "vnqr-conformance assess nguyen-999999999512 --check symbol_size --today 2026-01-02"
+    masked = runnable(doc_cmd, Namespace(path="/data/nguyen-079201004512", show_pii=False))
+    assert "079201004512" not in masked and "nguyen-999999999512" in masked
+    assert shlex.split(masked)[:3] == [sys.executable, "-m", "conformance"]
+    plain = runnable("vnqr-conformance assess my-app --check symbol_size", Namespace(path="/data/my-app",
+                                                                                     show_pii=False))
+    assert shlex.split(plain)[4] == "/data/my-app"
+    shown = runnable(doc_cmd, Namespace(path="/data/nguyen-079201004512", show_pii=True))
+    assert shlex.split(shown)[4] == "/data/nguyen-079201004512"
