@@ -172,3 +172,32 @@ def test_terminal_escapes_in_manifest_strings_are_not_printed_raw(tmp_path):
     assert rc == 3 and "\x1b" not in said and "\x07" not in said and "\u202e" not in said
     assert "evil\\x1b[2J" in said
     assert printable("a\x1bb\u200ec\nd") == "a\\x1bb\\u200ec\nd"
+
+
+@pytest.mark.parametrize("log,expect", [
+    ({"exchanges": [{"url": "http://127.0.0.1/x", "status": "200", "personal_data": ["so_giay_to"]}, 7, None],
+      "probes": [{"kind": "malformed_id", "status": [500]}]}, None),
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+])
+def test_a_hostile_capture_log_in_a_package_is_read_as_untrusted(tmp_path, log, expect):
+    """A package's capture/log.json is the vendor's file: strange entries are dropped or read as no answer, a bomb is
+    an unusable log (PRIV-001 error naming it), and the run never crashes."""
+    from conformance.capture.live import load_capture_log
+    from conformance.engine import assess
+
+    pkg = tmp_path / "pkg"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures" / "candidates" / "example", pkg)
+    (pkg / "capture").mkdir()
+    (pkg / "capture" / "log.json").write_text(log if isinstance(log, str) else json.dumps(log), encoding="utf-8")
+    manifest = json.loads((pkg / "candidate.json").read_text(encoding="utf-8"))
+    manifest["capture_log"] = "capture/log.json"
+    (pkg / "candidate.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    doc, err = load_capture_log(pkg, manifest)
+    if expect:
+        assert doc is None and err is not None and expect in err[0]
+    else:
+        assert err is None and doc is not None
+        assert [e["status"] for e in doc["exchanges"]] == [None] and doc["probes"][0]["status"] is None
+    res = assess(pkg, today="2025-11-27", workers=1, cache=False, checks=["live_data_handling"]).to_dict()
+    priv = next(r for r in res["requirements"] if r["id"] == "PRIV-001")
+    assert priv["status"] == ("error" if expect else "skip"), priv

@@ -416,12 +416,27 @@ def load_capture_log(root: Path, manifest: dict[str, Any]) -> tuple[dict[str, An
     if err:
         return None, err
     try:
+        size = path.stat().st_size
+        if size > MAX_CAPTURE_LOG_BYTES:
+            return None, (f"{rel}: the capture log is {size} bytes, over the {MAX_CAPTURE_LOG_BYTES} a capture writes",
+                          f"{rel}: nhật ký chụp dài {size} byte, vượt {MAX_CAPTURE_LOG_BYTES} byte mà một lần chụp ghi ra")
         doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        return None, (f"{rel}: cannot read the capture log: {exc}", f"{rel}: không đọc được nhật ký chụp: {exc}")
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        why = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        return None, (f"{rel}: cannot read the capture log: {why}", f"{rel}: không đọc được nhật ký chụp: {why}")
     if not isinstance(doc, dict):
         return None, (f"{rel}: the capture log is not a JSON object", f"{rel}: nhật ký chụp không phải đối tượng JSON")
     for key in ("exchanges", "network", "toggles", "probes", "errors", "captures"):
-        if not isinstance(doc.get(key), list):
-            doc[key] = []
+        entries = doc.get(key)
+        # a package's log is read as untrusted input: entries that are not objects are dropped, and an HTTP status
+        # that is not a whole number counts as no answer (the judges compare it as a number)
+        doc[key] = [{**e, "status": e.get("status") if _http_status(e.get("status")) else None}
+                    if "status" in e else e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
     return doc, None
+
+
+MAX_CAPTURE_LOG_BYTES = 64 << 20  # far above what a capture run writes (bodies are not kept in the log)
+
+
+def _http_status(v: Any) -> bool:
+    return type(v) is int and 100 <= v <= 599
