@@ -27,9 +27,6 @@ EXIT = exits.OF_VERDICT
 EXIT_UNUSABLE = exits.UNUSABLE
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_CANDIDATE = REPO / "fixtures" / "candidates" / "example"
-# results.json waivers.ci_outcome (conformance/waivers.py) in Vietnamese, for the terminal
-CI_OUTCOME_VI = {"expected": "như đã biết", "unexpected": "có lỗi chưa được miễn trừ",
-                 "stale-waiver": "miễn trừ đã hết hạn hoặc không dùng đến"}
 
 STATUS_MARK = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "not_applicable": "N/A", "skip": "SKIP",
                "review": "REVIEW", "error": "ERROR", "not_run": "NOT RUN"}
@@ -216,7 +213,7 @@ def runnable(command: str, ns: argparse.Namespace) -> str:
 
 
 def print_summary(results: dict[str, Any], out: Path, ns: argparse.Namespace) -> None:
-    from conformance.words import VERDICT_WORDS
+    from conformance.words import CI_OUTCOME_VI, VERDICT_WORDS
 
     def say(text: str) -> None:
         print(printable(text))

@@ -55,3 +55,8 @@ KIND_WORDS = {"screenshot": ("ảnh chụp màn hình", "screenshot"), "payload"
 
 def mode_vi(mode: str | None) -> str:
     return MODE_WORDS.get(mode or "", (str(mode), str(mode)))[0]
+
+
+# results.json waivers.ci_outcome (conformance/waivers.py) in Vietnamese
+CI_OUTCOME_VI = {"expected": "như đã biết", "unexpected": "có lỗi chưa được miễn trừ",
+                 "stale-waiver": "miễn trừ đã hết hạn hoặc không dùng đến"}
