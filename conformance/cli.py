@@ -89,8 +89,9 @@ def exit_code_of(results: dict[str, Any]) -> int:
 class _Progress:
     """Items done / total with ETA: a tqdm bar on a terminal, one line per item otherwise (CI logs)."""
 
-    def __init__(self, stream: TextIO = sys.stderr):
-        self.stream, self.bar = stream, None
+    def __init__(self, stream: TextIO | None = None):
+        # sys.stderr as it is now (a default argument would keep the stream of the moment this module was imported)
+        self.stream, self.bar = (stream or sys.stderr), None
         self.tty = hasattr(stream, "isatty") and stream.isatty()
 
     def __call__(self, done: int, total: int, label: str) -> None:
