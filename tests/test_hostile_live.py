@@ -9,7 +9,6 @@ scripts/bench_live.py.
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 import socket
@@ -22,15 +21,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import segno
 import yaml
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify
 from werkzeug.serving import make_server
 
 from conformance.capture.http_api import CaptureLog, HttpClient
 from conformance.capture.live import LiveConfigError, Recorder, capture
 from conformance.capture.netguard import pii_values
 from conformance.capture.package import PackageError, load_package
+from tests.support.fakeapi import display, guard, qr_png
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "hostile-token-0123456789"
@@ -405,36 +404,16 @@ def test_live_command_as_a_process_exits_3_for_a_stopped_candidate(tmp_path):
 
 # -- 3. the run's budget: stop, keep what was captured, go on to the assessment -------------------------------------
 
-def _png() -> bytes:
-    buf = io.BytesIO()
-    segno.make("079201004512|TRAN THI BICH NGOC|1992-07-25|0|163000111222333444|<2", error="m").save(
-        buf, kind="png", scale=6, border=4)
-    return buf.getvalue()
-
-
 def slow_app(delay_s: float, screen_ok: bool = True) -> Flask:
     """A working assessment interface whose display answers after delay_s, for any subject sN."""
     app = Flask(__name__)
     mode: dict[str, str] = {}
-    png = _png()
+    png = qr_png()
 
     def view(sid):
-        full = mode.get(sid) == "full"
-        return {"subject": sid, "mode": mode.get(sid, "default"),
-                "payload": ("079201004512" if full else "******004512") + "|TRAN THI BICH NGOC|"
-                           + ("1992-07-25" if full else "1992-**-**") + "|0|163000111222333444|<2",
-                "displayed": {"so_giay_to": "079201004512" if full else "******004512",
-                              "ngay_sinh": "25/07/1992" if full else "**/**/1992", "ho_ten": "TRẦN THỊ BÍCH NGỌC"}}
+        return display(sid, mode.get(sid, "default"))
 
-    @app.before_request
-    def auth():
-        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
-            return jsonify({"error": "unauthorized"}), 401
-
-    @app.after_request
-    def nostore(resp):
-        resp.headers["Cache-Control"] = "no-store"
-        return resp
+    guard(app, TOKEN)
 
     @app.post(API + "/session")
     def session():
@@ -442,7 +421,7 @@ def slow_app(delay_s: float, screen_ok: bool = True) -> Flask:
         return jsonify({"session": "x"})
 
     @app.get(API + "/subjects/<sid>/display")
-    def display(sid):
+    def display_route(sid):
         time.sleep(delay_s)
         return jsonify(view(sid))
 

@@ -3,7 +3,6 @@ assessable package, never an exception out of capture(). Plus the pure judges be
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import socket
 import threading
@@ -11,8 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-import segno
-from flask import Flask, Response, jsonify, redirect, request
+from flask import Flask, Response, jsonify, redirect
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from werkzeug.serving import make_server
@@ -23,6 +21,7 @@ from conformance.capture.package import load_package
 from conformance.checks import display_live, privacy
 from conformance.engine import assess
 from conformance.engine.judge import status_of
+from tests.support.fakeapi import display, guard, qr_png
 
 TOKEN = "fault-token-123"
 SUBJECT = {"id": "s1", "so_giay_to": "079201004512", "ho_ten": "Trần Thị Bích Ngọc", "ngay_sinh": "1992-07-25",
@@ -33,14 +32,7 @@ LIVE_CHECKS = ["live_display_document_number", "live_display_date_of_birth", "li
                "live_masked_mode_first", "live_data_handling"]
 
 
-def _png() -> bytes:
-    buf = io.BytesIO()
-    segno.make("079201004512|TRAN THI BICH NGOC|1992-07-25|0|163000111222333444|<2", error="m").save(
-        buf, kind="png", scale=6, border=4)
-    return buf.getvalue()
-
-
-PNG = _png()
+PNG = qr_png()
 
 
 def fault_app(fault: str) -> Flask:
@@ -49,22 +41,9 @@ def fault_app(fault: str) -> Flask:
     state = {"mode": "default"}
 
     def view():
-        full = state["mode"] == "full"
-        return {"subject": "s1", "mode": state["mode"],
-                "payload": ("079201004512" if full else "******004512") + "|TRAN THI BICH NGOC|"
-                           + ("1992-07-25" if full else "1992-**-**") + "|0|163000111222333444|<2",
-                "displayed": {"so_giay_to": "079201004512" if full else "******004512",
-                              "ngay_sinh": "25/07/1992" if full else "**/**/1992", "ho_ten": "TRẦN THỊ BÍCH NGỌC"}}
+        return display("s1", state["mode"])
 
-    @app.before_request
-    def auth():
-        if request.headers.get("Authorization") != f"Bearer {TOKEN}" and not request.path.startswith("/elsewhere"):
-            return jsonify({"error": "unauthorized"}), 401
-
-    @app.after_request
-    def nostore(resp):
-        resp.headers["Cache-Control"] = "no-store"
-        return resp
+    guard(app, TOKEN, lambda path: path.startswith("/elsewhere"))
 
     @app.post(API + "/session")
     def session():
@@ -72,7 +51,7 @@ def fault_app(fault: str) -> Flask:
         return jsonify({"session": "x"})
 
     @app.get(API + "/subjects/<path:sid>/display")
-    def display(sid):
+    def display_route(sid):
         if sid != "s1":
             return jsonify({"error": "bad id"}), 400
         if fault == "slow":
