@@ -215,12 +215,6 @@ def picture_jpeg(img: Any, symbols: list[dict], redact: bool, ocr_boxes: list[di
     return buf.getvalue()
 
 
-def _image_uri(img: Any, symbols: list[dict], redact: bool, ocr_boxes: list[dict] | None,
-               highlights: list[dict] | None = None) -> str:
-    return "data:image/jpeg;base64," + base64.b64encode(picture_jpeg(img, symbols, redact, ocr_boxes,
-                                                                     highlights)).decode("ascii")
-
-
 def _uri(jpeg: bytes | None) -> str | None:
     return None if jpeg is None else "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
 
@@ -561,7 +555,8 @@ def recording_frames(e: dict, images: dict[Any, Any], redact: bool) -> list[dict
         uri, error = None, None
         if img is not None:
             try:
-                uri = _image_uri(img, [s for s in f.get("symbols") or [] if isinstance(s, dict)], redact, None, [])
+                uri = _uri(picture_jpeg(img, [s for s in f.get("symbols") or [] if isinstance(s, dict)], redact, None,
+                                        []))
             except Exception as exc:  # noqa: BLE001 - a broken picture must not lose the whole report
                 error = f"{type(exc).__name__}: {exc}"
         out.append({"mode": f.get("mode"), "index": f["index"], "time": f.get("time"), "image": uri, "error": error})
