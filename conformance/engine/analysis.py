@@ -121,7 +121,6 @@ def facts_of_analysis(an: Any, needs: frozenset[str]) -> ImageFacts:
     for k, attr in _DETAIL.items():
         if getattr(an, attr, None):
             facts.detail[k] = getattr(an, attr)
-    facts.cacheable = not getattr(an, "frame_fault", False) and not any(s.decoder_errors for s in facts.symbols)
     photo = getattr(an, "photo", None)
     if photo is not None:
         facts.detail["photo"] = photo
@@ -136,6 +135,8 @@ def facts_of_analysis(an: Any, needs: frozenset[str]) -> ImageFacts:
                 facts.screen = read_screen(screen)
         elif an.gray is not None:
             facts.screen = read_screen(an.gray, exclude_boxes=symbol_boxes(an.symbols))
+    facts.cacheable = not (getattr(an, "frame_fault", False) or any(s.decoder_errors for s in facts.symbols)
+                           or (facts.screen is not None and facts.screen.error))
     return facts
 
 
@@ -352,8 +353,7 @@ def image_facts(task: ItemTask, needs: frozenset[str]) -> ImageFacts:
         facts = analyse_image_file(task.item.path, task.item.file, task.ppi, task.profile, needs)
     # errors are cheap and may not depend on the content alone; nor do faults of this run (ImageFacts.cacheable):
     # the next run tries again
-    if key is not None and facts.error is None and facts.cacheable \
-            and not (facts.screen is not None and facts.screen.error):
+    if key is not None and facts.error is None and facts.cacheable:
         if "robustness" in needs:
             symbol, _ = _choose_symbol(facts.symbols)
             if symbol is not None and facts.gray is not None:
