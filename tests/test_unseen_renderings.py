@@ -11,7 +11,7 @@ import pytest
 import qrcode
 from PIL import Image
 
-from conformance.cli import run_assessment
+from conformance.engine import assess
 from conformance.payload import build_payload
 from conformance.symbol import analyse_image
 from fixtures.synth.people import make_people
@@ -151,9 +151,7 @@ def sweep(tmp_path_factory):
     for seed in SEEDS:
         root = tmp_path_factory.mktemp(f"pkg{seed}")
         write_package(root, seed)
-        rep = tmp_path_factory.mktemp(f"rep{seed}")
-        run_assessment(root, rep, quiet=True)
-        out[seed] = json.loads((rep / "results.json").read_text(encoding="utf-8"))
+        out[seed] = assess(root, workers=1).to_dict()  # the judgements only: writing reports is tested elsewhere
     return out
 
 
@@ -245,8 +243,7 @@ def assess_screens(tmp_path, person, screens):
         ev.append({"file": f"screens/{mode}.jpg", "subject": "s1", "mode": mode, "kind": "screenshot"})
     (root / "candidate.json").write_text(json.dumps({"spec_version": "1.1", "candidate": {"name": "web"},
                                                      "subjects": [person], "evidence": ev}, ensure_ascii=False))
-    run_assessment(root, tmp_path / "rep", quiet=True)
-    res = json.loads((tmp_path / "rep" / "results.json").read_text(encoding="utf-8"))
+    res = assess(root, workers=1).to_dict()
     return {r["id"]: r["status"] for r in res["requirements"]}, res
 
 
