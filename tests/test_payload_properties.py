@@ -383,8 +383,9 @@ def test_never_raises_on_arbitrary_input(data):
 @given(st.lists(st.text(max_size=30), min_size=0, max_size=12), st.sampled_from(["full", "default", None]),
        st.sampled_from(["allowed", "required", "forbidden"]))
 def test_never_raises_on_arbitrary_fields(fields, mode, masking):
-    r = validate_payload("|".join(fields), mode=mode, masking=masking, today=TODAY)
-    if len(fields) != 6:
+    raw = "|".join(fields)
+    r = validate_payload(raw, mode=mode, masking=masking, today=TODAY)
+    if raw.count("|") != 5:  # a generated field may itself hold '|': the payload's own field count decides
         assert r.requirements_violated() == {"PAYLOAD-001"}  # field boundaries unknown: nothing else is judged
     for v in r.violations + r.review:
         assert v.position is None or 0 <= v.position <= len(r.parsed.raw)
