@@ -37,3 +37,9 @@ def pytest_unconfigure(config):
     if _SESSION_CACHE is not None and not os.environ.get("PYTEST_XDIST_WORKER"):
         shutil.rmtree(_SESSION_CACHE, ignore_errors=True)
         os.environ.pop("VNQR_CONFORMANCE_CACHE_DIR", None)
+
+
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto`: one worker per usable core, plus one. Many tests wait rather than compute (hostile live servers held
+    to their deadlines, Chromium, subprocesses), so one more worker keeps the cores busy while they wait."""
+    return len(os.sched_getaffinity(0)) + 1
