@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import segno
 import zxingcpp
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFont
 
@@ -289,6 +289,8 @@ def test_masking_never_touches_ids_statuses_files_hashes_numbers(realistic):
     phone=st.from_regex(r"\A0[35789][0-9]{8}\Z"), bhyt=st.from_regex(r"\A[A-Z]{2}[1-5][0-9]{12}\Z"),
     masked=st.booleans(),
 )
+@example(doc="000000000000", words=["Nguyễn", "Nguyễn"], year=1930, month=1, day=1, phone="0300000000",
+         bhyt="AA1000000999000", masked=False)  # the mask digit beside a kept suffix is not a leak
 def test_no_pii_survives_masking(doc, words, year, month, day, phone, bhyt, masked):
     name = " ".join(words)
     rec = {"id": "s1", "so_giay_to": doc, "ho_ten": name, "ngay_sinh": f"{year:04d}-{month:02d}-{day:02d}",
@@ -306,7 +308,9 @@ def test_no_pii_survives_masking(doc, words, year, month, day, phone, bhyt, mask
         text = json.dumps(redact_results(d), ensure_ascii=False)
         for secret in (doc, doc[-6:], rec["ngay_sinh"], f"{day:02d}/{month:02d}/{year}", phone, phone[-6:], bhyt,
                        bhyt[-6:], ascii_name(name), name):
-            if len(secret) > 3:
+            # a fragment made of the mask digit and up to three kept characters is what masking itself writes
+            # (Hypothesis found bhyt ...999000 beside the masked number 999999999000)
+            if len(secret) > 3 and not set(secret[:-3]) <= {"9"}:
                 assert secret not in text, (known, secret, text)
         assert mask_name(name) in text or mask_name(ascii_name(name)) in text
 
